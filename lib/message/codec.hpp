@@ -22,10 +22,10 @@ inline constexpr std::size_t max_v1_topic_length = 127;
 
 enum class record_version : std::uint8_t { v1, v2 };
 
-/// An owning stored record with every field of §4.4.1.
-struct stored_record {
+/// The fixed-size fields of a stored record (§4.4.1).
+struct stored_fields {
     record_version version = record_version::v1;
-    std::int32_t body_crc = 0;  ///< filled by decode; encode recomputes it from `body`
+    std::int32_t body_crc = 0;  ///< filled by decode; encode recomputes it from the body
     std::int32_t queue_id = 0;
     std::int32_t flag = 0;
     std::int64_t queue_offset = 0;
@@ -37,11 +37,24 @@ struct stored_record {
     host_address store_host;
     std::int32_t reconsume_times = 0;
     std::int64_t prepared_transaction_offset = 0;
+
+    friend bool operator==(const stored_fields&, const stored_fields&) = default;
+};
+
+/// An owning stored record with every field of §4.4.1.
+struct stored_record : stored_fields {
     std::string body;        ///< as stored (compressed if sys_flag says so)
     std::string topic;
     std::string properties;  ///< the encoded properties string (§4.1)
 
     friend bool operator==(const stored_record&, const stored_record&) = default;
+};
+
+/// A stored record borrowed from its bytes.
+struct stored_record_view : stored_fields {
+    std::string_view body;
+    std::string_view topic;
+    std::string_view properties;
 };
 
 /// Size the record will have once encoded.
@@ -55,6 +68,8 @@ void encode_stored(const stored_record& rec, std::string& out);
 /// Decode exactly one record (`one_record.size()` must equal its TOTALSIZE).
 /// client_errc::bad_message on any inconsistency.
 error_code decode_stored(std::string_view one_record, stored_record& out);
+/// The same, borrowing body, topic and properties from `one_record`.
+error_code decode_stored(std::string_view one_record, stored_record_view& out);
 
 /// Split a body of back-to-back records into record slices by TOTALSIZE (§4.4.3 step 1).
 /// client_errc::bad_message when a size is below the minimum or runs past the end.
