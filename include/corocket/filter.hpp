@@ -10,13 +10,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace corocket {
 
 namespace detail {
-/// Java String.hashCode over the UTF-16 code units of a UTF-8 string (provided by the message layer).
-std::int32_t java_string_hash(std::string_view utf8);
+/// Java String.hashCode over the UTF-16 code units of a UTF-8 string (lib/message/codec.hpp).
+std::int32_t java_string_hash(std::string_view utf8) noexcept;
 struct sql_node;
 }  // namespace detail
 
@@ -42,7 +43,19 @@ struct subscription_data {
 /// Parses a tag expression as Java's FilterAPI does: empty or "*" → everything (sub_string "*",
 /// no tags); otherwise split on "||", trim, drop empty parts. Tags and codes are sets in Java:
 /// here each is kept once, in first-seen order.
-subscription_data parse_tag_expression(std::string topic, std::string_view expr);
+/// (Inline so that the library does not itself depend on the message layer's hash symbol.)
+inline subscription_data parse_tag_expression(std::string topic, std::string_view expr);
+
+namespace detail {
+using tag_hash_function = std::int32_t (*)(std::string_view) noexcept;
+/// parse_tag_expression with the tag hash function supplied (tests pass their own).
+subscription_data parse_tag_expression(std::string topic, std::string_view expr, tag_hash_function hash);
+}  // namespace detail
+
+inline subscription_data parse_tag_expression(std::string topic, std::string_view expr)
+{
+    return detail::parse_tag_expression(std::move(topic), expr, &detail::java_string_hash);
+}
 
 /// Client-side re-filter of a pulled message by its TAGS property (hash collisions on the
 /// broker): true for "*" subscriptions; otherwise the tag must be one of the subscribed tags.
