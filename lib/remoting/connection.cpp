@@ -475,6 +475,10 @@ void connection_impl::close(error_code reason)
     for (auto& cb : close_callbacks_)
         asio::post(ex_, [cb = std::move(cb), reason] { cb(reason); });
     close_callbacks_.clear();
+    // A handler often captures its own connection handle; dropping it here breaks that cycle.
+    // Destroyed later, not now: close() may be running inside the handler.
+    asio::post(ex_, [h = std::move(handler_)] {});
+    handler_ = nullptr;
     if (!had_loops) {
         for (auto& h : close_waiters_)
             complete_done(std::move(h), {});
