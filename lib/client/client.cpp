@@ -173,6 +173,8 @@ client_impl::op<remoting::command> client_impl::invoke_namesrv(command request)
 
 client_impl::op<topic_route> client_impl::route(std::string topic, bool force)
 {
+    if (stopping_)
+        co_return std::tuple{make_error_code(client_errc::not_running), topic_route{}};
     if (!force)
         if (auto it = routes_.find(topic); it != routes_.end())
             co_return std::tuple{error_code{}, it->second};

@@ -98,14 +98,14 @@ std::string dead_address(asio::io_context& ioc)
 
 TEST_CASE("name_servers: parses the list and rotates on failure")
 {
-    detail::name_servers ns(" a:1; b:2 ;;c:3", 1);
+    corocket::detail::name_servers ns(" a:1; b:2 ;;c:3", 1);
     REQUIRE(ns.size() == 3);
     CHECK(ns.current() == "b:2");
     ns.rotate();
     CHECK(ns.current() == "c:3");
     ns.rotate();
     CHECK(ns.current() == "a:1");
-    CHECK(detail::name_servers("", 0).empty());
+    CHECK(corocket::detail::name_servers("", 0).empty());
 }
 
 TEST_CASE("heartbeat body carries the groups and subscriptions as HeartbeatData")
@@ -114,7 +114,7 @@ TEST_CASE("heartbeat body carries the groups and subscriptions as HeartbeatData"
     c.group = "CG";
     c.from_where = consume_from_where::first_offset;
     c.subscriptions.push_back(subscription_data{"T", "TagA", "TAG", {"TagA"}, {2598919}, 17});
-    auto body = boost::json::parse(detail::heartbeat_body("1.2.3.4@x", {"PG"}, {c})).as_object();
+    auto body = boost::json::parse(corocket::detail::heartbeat_body("1.2.3.4@x", {"PG"}, {c})).as_object();
     CHECK(body.at("clientID") == "1.2.3.4@x");
     CHECK(body.at("producerDataSet").as_array().at(0).at("groupName") == "PG");
     auto& consumer = body.at("consumerDataSet").as_array().at(0).as_object();
@@ -187,7 +187,7 @@ TEST_CASE("registered groups are heartbeated to routed brokers and unregistered 
         auto hb = std::find_if(fake.broker_requests.begin(), fake.broker_requests.end(),
                                [](const command& r) { return r.code == request_code::heart_beat; });
         auto body = boost::json::parse(hb->body).as_object();
-        CHECK(body.at("clientID") == c.client_id());
+        CHECK(body.at("clientID").as_string() == c.client_id());
         CHECK(body.at("producerDataSet").as_array().at(0).at("groupName") == "PG");
         co_await c.async_stop(tuple_token);
         CHECK_FALSE(c.running());
