@@ -62,7 +62,10 @@ public:
 
     bool on_object_begin(error_code& ec)
     {
-        if (depth_ == 1 && field_ == json_field::ext_fields) in_ext_ = true;
+        if (depth_ == 1 && field_ == json_field::ext_fields) {
+            in_ext_ = true;
+            out_.ext_fields.clear();  // a repeated "extFields" replaces the whole map
+        }
         else if (depth_ > 0 && !skipping_nested()) return fail(ec);
         ++depth_;
         return true;
@@ -191,7 +194,8 @@ private:
     {
         if (v.kind == json_scalar::null) {
             if (field_ == json_field::remark) out_.remark.reset();
-            return true;  // a null field keeps its default
+            if (field_ == json_field::ext_fields) out_.ext_fields.clear();
+            return true;  // a null number or language keeps its default
         }
         switch (field_) {
         case json_field::code: return set_int(out_.code, v, ec);
