@@ -429,7 +429,8 @@ std::size_t json_size_estimate(const command_header& h)
 {
     std::size_t n = 128;  // the fixed keys and numbers
     if (h.remark) n += h.remark->size() + 12;
-    for (const auto& [k, v] : h.ext_fields) n += k.size() + v.size() + 6;
+    // Quotes, colon and comma, plus room for a few escapes (properties carry \u0001/\u0002).
+    for (const auto& [k, v] : h.ext_fields) n += k.size() + v.size() + v.size() / 8 + 6;
     return n;
 }
 

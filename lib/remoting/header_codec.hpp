@@ -29,7 +29,8 @@ error_code decode_frame(const raw_frame& frame, command_view& out);
 
 /// Appends the 8-byte frame prefix and the serialized header of `h` (serialized as h.type) to
 /// `out`, for a body of `body_size` bytes that the caller writes right after (gather-write).
-/// Reserves once; allocates nothing else.
+/// Reserves an estimate up front (heavily escaped JSON may grow `out` once more); no other
+/// allocation.
 ///
 /// JSON output is byte for byte what Java's fastjson writes: keys in alphabetical order, null
 /// remark omitted, "serializeTypeCurrentRPC":"JSON", extFields entries in ext_fields order;
@@ -52,7 +53,9 @@ void encode_header(const command_header& h, std::size_t body_size, std::string& 
 std::string encode_frame(const command& c);
 
 /// Decodes one whole frame from `bytes` (which must hold exactly one frame, prefix included)
-/// into an owning command. For tests and tools.
+/// into an owning command. For tests and tools. No size limit; a truncated frame or extra bytes
+/// are client_errc::corrupt_frame, framing errors as in parse_frame_prefix, header errors as in
+/// decode_header.
 error_code decode_frame_bytes(std::string_view bytes, command& out);
 
 }  // namespace corocket::remoting::detail
