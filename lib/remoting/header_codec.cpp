@@ -38,11 +38,10 @@ json_field classify_field(std::string_view key) noexcept
     return json_field::unknown;
 }
 
-// A scalar JSON value as the parser reports it.
+// A scalar JSON value as the parser reports it (its text travels separately).
 struct json_scalar {
     enum kind_t { string, integer, number, boolean, null } kind;
     std::int64_t int_value = 0;  // for integer
-    bool bool_value = false;     // for boolean
 };
 
 // SAX handler filling a command_header. Nesting: depth 1 is the top-level object; depth 2 inside
@@ -65,8 +64,9 @@ public:
         if (depth_ == 1 && field_ == json_field::ext_fields) {
             in_ext_ = true;
             out_.ext_fields.clear();  // a repeated "extFields" replaces the whole map
+        } else if (depth_ > 0 && !skipping_nested()) {
+            return fail(ec);
         }
-        else if (depth_ > 0 && !skipping_nested()) return fail(ec);
         ++depth_;
         return true;
     }
@@ -133,7 +133,7 @@ public:
     }
     bool on_bool(bool b, error_code& ec)
     {
-        return on_scalar({json_scalar::boolean, 0, b}, b ? "true" : "false", ec);
+        return on_scalar({json_scalar::boolean}, b ? "true" : "false", ec);
     }
     bool on_null(error_code& ec) { return on_scalar({json_scalar::null}, {}, ec); }
 
