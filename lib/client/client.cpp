@@ -101,7 +101,8 @@ void client_impl::shutdown_now()
 
 remoting::connection client_impl::connection_for(const std::string& address)
 {
-    if (auto it = connections_.find(address); it != connections_.end() && it->second.is_open())
+    if (auto it = connections_.find(address);
+        it != connections_.end() && it->second.is_open() && !it->second.is_draining())
         return it->second;
     remoting::connection conn(ex_, address, conn_opts_);
     std::weak_ptr<remoting::detail::connection_impl> weak_conn = conn.impl();

@@ -382,3 +382,37 @@ TEST_CASE("TLS: an untrusted server certificate is rejected unless verification 
         CHECK_FALSE(co_await tls_round_trip(ioc, server_tls("untrusted.pem", "untrusted.key"), off));
     });
 }
+
+TEST_CASE("GO_AWAY drains the connection: pending calls finish, then it closes")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        std::optional<command> held;
+        loopback_peer peer(ioc.get_executor(), [&held](connection& s) {
+            s.set_request_handler([s, &held](command req) mutable {
+                if (req.ext_fields.get("i") == "1") {
+                    held = req;  // still pending when GO_AWAY arrives
+                    return;
+                }
+                s.send_response(command::response_to(req, response_code::go_away, "please go away"));
+                if (held)
+                    s.send_response(echo_of(*held));
+            });
+        });
+        connection conn(ioc.get_executor(), peer.address());
+        error_code pending_ec = make_error_code(client_errc::timeout);
+        bool pending_done = false;
+        conn.async_call(echo_request(1), {.timeout = 5s}, [&](error_code ec, command resp) {
+            pending_ec = ec;
+            pending_done = resp.ext_fields.get("i") == "1";
+        });
+        auto [ec, resp] = co_await conn.async_call(echo_request(2), {.timeout = 5s}, tuple_token);
+        CHECK_FALSE(ec);
+        CHECK(resp.code == response_code::go_away);
+        while (!pending_done)
+            co_await sleep_for(5ms);
+        CHECK_FALSE(pending_ec);
+        CHECK(conn.is_draining());
+        CHECK_FALSE(conn.is_open());
+        peer.close();
+    });
+}
