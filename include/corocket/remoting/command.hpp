@@ -39,9 +39,12 @@ public:
     using value_type = std::pair<std::string, std::string>;
     using const_iterator = std::vector<value_type>::const_iterator;
 
-    /// Sets key to value, replacing an existing entry (binary headers may repeat a key:
-    /// the last one wins, as in Java).
+    /// Sets key to value, replacing the value of an existing entry in place (binary headers may
+    /// repeat a key: the last one wins, as in Java). New keys go to the end.
     void set(std::string_view key, std::string value);
+    /// The same for a key that is already a std::string (moved in: decoders use this to avoid
+    /// copying the key). Replacing keeps the entry's position.
+    void set(value_type entry);
     /// Removes the key if present; returns whether it was.
     bool erase(std::string_view key);
     /// The value for key, or nullptr.
