@@ -1,0 +1,48 @@
+// Where integration tests find a cluster: the real one named by COROCKET_NAMESRV=host:port when
+// it is set, otherwise an embedded NameServer + Broker started on the test's io_context.
+// Tests must only rely on behaviour real Apache RocketMQ has: they run against both.
+#pragma once
+
+#include <corocket/client.hpp>
+#include <corocket/testing/embedded_cluster.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+
+namespace corocket::test {
+
+class test_cluster {
+public:
+    /// Starts the embedded cluster (with `opts`) unless COROCKET_NAMESRV is set.
+    explicit test_cluster(boost::asio::any_io_executor ex, testing::cluster_options opts = {});
+    ~test_cluster();
+
+    /// True when running on the embedded cluster (fault injection is only possible there).
+    bool embedded() const noexcept { return embedded_ != nullptr; }
+    /// The embedded cluster, or nullptr on a real one.
+    testing::embedded_cluster* embedded_cluster() noexcept { return embedded_.get(); }
+    /// "host:port" of the name server.
+    const std::string& namesrv() const noexcept { return namesrv_; }
+
+    /// A client_config pointing at this cluster (short intervals for tests).
+    client_config client_config_for() const;
+
+    /// A topic name unique to this run (so repeated runs on a real cluster never collide).
+    static std::string unique_name(std::string_view prefix);
+
+    /// Creates `topic` with `queues` read/write queues on every broker (UPDATE_AND_CREATE_TOPIC
+    /// to each master, as mqadmin updateTopic does), then waits until the name server routes it.
+    boost::asio::awaitable<error_code> create_topic(const std::string& topic, int queues = 4);
+
+    /// Stops the embedded cluster (no-op on a real one).
+    boost::asio::awaitable<void> stop();
+
+private:
+    boost::asio::any_io_executor ex_;
+    std::unique_ptr<testing::embedded_cluster> embedded_;
+    std::string namesrv_;
+};
+
+}  // namespace corocket::test
