@@ -168,6 +168,7 @@ private:
     using queue_key = std::pair<std::string, int>;
 
     put_result write(inner_message& msg, std::int64_t now_ms);
+    put_result transform_timer(inner_message& msg, std::int64_t now_ms) const;
     void dispatch(std::string bytes, std::int64_t phys, bool persist);
     std::int64_t memory_limit() const noexcept;
     std::vector<cq_entry>& queue_mut(std::string_view topic, int queue_id);
