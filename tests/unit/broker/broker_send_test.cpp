@@ -69,12 +69,12 @@ TEST_CASE("NameServer: TBW102 route, created topics, unknown topics and cluster 
         CHECK(route.queue_datas[0].write_queue_nums == 3);
 
         // Old clients (version < V4_9_4) get fastjson's bare integer keys.
-        auto old = route_request("Created");
-        old.version = 373;
-        auto legacy = co_await test_client(ioc.get_executor(), cluster.namesrv_address()).call(std::move(old));
+        test_client old_client(ioc.get_executor(), cluster.namesrv_address(), remoting::serialize_type::json, 373);
+        auto legacy = co_await old_client.call(route_request("Created"));
         CHECK(legacy.body.find("\"brokerAddrs\":{0:\"") != std::string::npos);
         REQUIRE(!parse_topic_route(legacy.body, route));
         CHECK(route.broker_datas[0].master_address() == cluster.broker_address(0));
+        co_await old_client.close();
 
         auto info = co_await ns.call(command::request(rc::get_broker_cluster_info));
         REQUIRE(info.code == rs::success);
