@@ -24,18 +24,16 @@ std::string acl_signature(const remoting::ext_fields& fields_without_signature, 
                           std::string_view secret_key);
 
 /// Signs every request the client originates. Drops `_UNIQUE_KEY_QUERY` (brokers disagree on
-/// whether it is signed) and empty-valued fields (a binary header turns them into null, which the
-/// broker signs as "null"), then adds AccessKey, SecurityToken (if set) and Signature.
+/// whether it is signed) and, in binary headers, empty-valued fields (the broker decodes them as
+/// null and signs "null" for them), then adds AccessKey, SecurityToken (if set) and Signature.
 class acl_hook : public remoting::rpc_hook {
 public:
     explicit acl_hook(credentials creds) : credentials_(std::move(creds)) {}
 
     void before_request(std::string_view address, remoting::command& request) override;
 
-    const corocket::credentials& credentials() const noexcept { return credentials_; }
-
 private:
-    corocket::credentials credentials_;
+    credentials credentials_;
 };
 
 }  // namespace corocket

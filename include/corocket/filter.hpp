@@ -58,8 +58,8 @@ inline subscription_data parse_tag_expression(std::string topic, std::string_vie
 }
 
 /// Client-side re-filter of a pulled message by its TAGS property (hash collisions on the
-/// broker): true for "*" subscriptions; otherwise the tag must be one of the subscribed tags.
-/// Always true for non-TAG subscriptions (SQL92 results are not re-filtered).
+/// broker): the tag must be one of the subscribed tags. Subscriptions without tags ("*", SQL92)
+/// keep every message, as the Java client does.
 bool tag_matches(const subscription_data& sub, std::optional<std::string_view> tag);
 
 /// A compiled SQL92 property filter, as the broker evaluates it (three-valued logic: a
