@@ -310,8 +310,10 @@ namespace {
 
 using node_ptr = std::unique_ptr<sql_node>;
 
-// Deep enough for any hand-written selector; bounds recursion on hostile input.
-constexpr int max_depth = 256;
+// Bounds on recursion for hostile input: tree depth (long AND/OR chains nest to the left, so
+// this is also the longest chain) and parser nesting (parentheses, unary operators).
+constexpr int max_depth = 1000;
+constexpr int max_nesting = 200;
 
 // Thrown inside the parser only; compile() turns it into an error_code and message.
 struct syntax_error {
@@ -725,7 +727,7 @@ node_ptr make(node_kind kind, bool boolean_expr, node_ptr a = nullptr, node_ptr 
     n->boolean_expr = boolean_expr;
     n->depth = 1 + std::max(a ? a->depth : 0, b ? b->depth : 0);
     if (n->depth > max_depth)
-        throw syntax_error{"expression nested too deeply (more than " + std::to_string(max_depth) + " levels)"};
+        throw syntax_error{"expression too complex (tree deeper than " + std::to_string(max_depth) + ")"};
     n->a = std::move(a);
     n->b = std::move(b);
     return n;
@@ -1020,8 +1022,9 @@ private:
     node_ptr unary_expression()
     {
         // Parenthesised and unary nesting recurse here; bound it before the stack suffers.
-        if (++nesting_ > max_depth)
-            throw syntax_error{"expression nested too deeply (more than " + std::to_string(max_depth) + " levels)"};
+        if (++nesting_ > max_nesting)
+            throw syntax_error{"expression nested too deeply (more than " + std::to_string(max_nesting) +
+                               " levels of parentheses or unary operators)"};
         node_ptr n;
         if (accept(tok::plus))
             n = unary_expression();

@@ -1,0 +1,188 @@
+// An embedded NameServer + Broker cluster that behaves like Apache RocketMQ 4.9.8 for everything
+// a client does: the project's test and demo broker. Clients reach it only over TCP, through the
+// real remoting protocol, so the same tests can run against a real RocketMQ.
+#pragma once
+
+#include <corocket/error.hpp>
+#include <corocket/logger.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace corocket::testing {
+
+/// One account of the broker's plain ACL (conf/plain_acl.yml of a real broker).
+struct acl_account {
+    std::string access_key;
+    std::string secret_key;
+    bool admin = false;
+    /// Permission strings as in plain_acl.yml: "DENY", "PUB", "SUB", "PUB|SUB".
+    std::string default_topic_perm = "DENY";
+    std::string default_group_perm = "SUB";
+    std::map<std::string, std::string> topic_perms;  ///< topic → permission
+    std::map<std::string, std::string> group_perms;  ///< consumer group → permission
+};
+
+struct cluster_options {
+    /// Number of brokers (each a master with its own store), all in one cluster.
+    std::size_t brokers = 1;
+    /// Broker names; missing entries default to broker-a, broker-b, ...
+    std::vector<std::string> broker_names;
+    std::string cluster_name = "DefaultCluster";
+
+    /// autoCreateTopicEnable: TBW102 exists and sends may create topics from it.
+    bool auto_create_topic = true;
+    /// autoCreateSubscriptionGroup.
+    bool auto_create_subscription_group = true;
+    /// defaultTopicQueueNums of the broker (queues of TBW102, the ceiling for auto-created topics).
+    int default_topic_queue_nums = 8;
+    /// retryQueueNums / retryMaxTimes of auto-created subscription groups.
+    int retry_queue_nums = 1;
+    int retry_max_times = 16;
+
+    /// Delay levels (messageDelayLevel) and a factor applied to every delay, so that tests can
+    /// run level 3 ("10s") in 10 ms with 0.001.
+    std::string message_delay_level = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+    double delay_time_scale = 1.0;
+
+    /// 5.x timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS). Off: the
+    /// properties are ignored, as a 4.9.8 broker does.
+    bool timer_wheel_enable = false;
+    std::chrono::milliseconds timer_precision{1000};
+    std::int64_t timer_max_delay_sec = 3 * 24 * 3600;
+
+    /// Transaction check-back: transactionCheckInterval, transactionTimeOut, transactionCheckMax.
+    std::chrono::milliseconds transaction_check_interval{60000};
+    std::chrono::milliseconds transaction_timeout{6000};
+    int transaction_check_max = 15;
+
+    /// Long polling (longPollingEnable); when off, held pulls wait short_polling_time.
+    bool long_polling_enable = true;
+    std::chrono::milliseconds short_polling_time{1000};
+    /// Upper bound on how long a pull is held, whatever suspendTimeoutMillis says (0 = none).
+    std::chrono::milliseconds long_poll_cap{0};
+
+    /// enablePropertyFilter (SQL92 subscriptions).
+    bool enable_property_filter = false;
+    /// maxMessageSize (whole stored record).
+    std::size_t max_message_size = 4 * 1024 * 1024;
+    /// Bytes of the newest commit log kept "in memory" (accessMessageInMemoryMaxRatio × RAM on a
+    /// real broker). Older messages count as on disk: smaller pull batches, and a group without
+    /// an offset no longer starts from 0 on such a queue. 0 = 40 % of physical memory.
+    std::uint64_t memory_bytes = 0;
+    /// How long a client registration lives without a heartbeat (channelExpiredTimeout).
+    std::chrono::milliseconds client_expiry{120000};
+    /// Broker-side lifetime of an orderly queue lock.
+    std::chrono::milliseconds lock_expiry{60000};
+
+    /// regionId and traceOn (echoed in send responses).
+    std::string region_id = "DefaultRegion";
+    bool trace_on = true;
+
+    /// aclEnable and the accounts of plain_acl.yml; global white addresses are not modelled.
+    bool acl_enable = false;
+    std::vector<acl_account> acl_accounts;
+
+    /// When set, messages, topics, offsets and groups are persisted under this directory and
+    /// read back by a cluster started on it later. Empty: everything lives in memory.
+    std::string data_dir;
+
+    /// Listen ports; 0 = ephemeral. namesrv_port for the NameServer, broker_ports[i] for broker i.
+    std::uint16_t namesrv_port = 0;
+    std::vector<std::uint16_t> broker_ports;
+
+    logger log;
+};
+
+namespace detail {
+class cluster_impl;
+}
+
+/// NameServer + brokers on 127.0.0.1.
+///
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe; use from the executor given at construction.
+class embedded_cluster {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    embedded_cluster(executor_type ex, cluster_options opts = {});
+    ~embedded_cluster();
+    embedded_cluster(const embedded_cluster&) = delete;
+    embedded_cluster& operator=(const embedded_cluster&) = delete;
+
+    executor_type get_executor() const noexcept;
+    const cluster_options& options() const noexcept;
+
+    /// Binds and starts the NameServer and every broker; an error if a listener cannot bind.
+    error_code start();
+
+    /// "127.0.0.1:port" of the NameServer.
+    std::string namesrv_address() const;
+    /// "127.0.0.1:port" of broker `i`.
+    std::string broker_address(std::size_t i = 0) const;
+    /// Name of broker `i`.
+    const std::string& broker_name(std::size_t i = 0) const;
+    std::size_t broker_count() const noexcept;
+
+    /// Creates (or updates) `topic` with `queues` read and write queues on every broker, as
+    /// UPDATE_AND_CREATE_TOPIC does. perm 6 = read + write.
+    void create_topic(const std::string& topic, int queues = 4, int perm = 6);
+    /// Number of messages currently in queue `queue_id` of `topic` on broker `i`.
+    std::int64_t max_offset(const std::string& topic, int queue_id, std::size_t broker = 0) const;
+
+    // Fault injection -------------------------------------------------------------------------
+
+    /// Closes every client connection now (listeners stay open).
+    void drop_connections();
+    /// While true, new connections are accepted and closed at once.
+    void refuse_connections(bool refuse);
+    /// Delays every response to `request_code` by `delay` (0 removes the rule).
+    void delay_responses(int request_code, std::chrono::milliseconds delay);
+    /// Answers the next `count` requests with `request_code` with `response_code` instead of
+    /// processing them. For sends, FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE
+    /// store the message first (as a real broker does) and only change the code.
+    void inject_response(int request_code, int response_code, int count = 1);
+
+    /// Stops listeners and connections, then starts again on the same ports, keeping messages,
+    /// offsets, topics and groups (client registrations, held pulls and locks are dropped).
+    ///
+    /// @par Completion signature
+    /// `void(error_code)`: an error if a port could not be bound again.
+    template <class Token = boost::asio::deferred_t>
+    auto async_restart(Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler) { restart_impl(done_handler(std::move(handler))); }, token);
+    }
+
+    /// Stops everything. Completes once every session, timer and held request has finished.
+    ///
+    /// @par Completion signature
+    /// `void(error_code)` (always success).
+    template <class Token = boost::asio::deferred_t>
+    auto async_stop(Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler) { stop_impl(done_handler(std::move(handler))); }, token);
+    }
+
+private:
+    using done_handler = boost::asio::any_completion_handler<void(error_code)>;
+    void restart_impl(done_handler handler);
+    void stop_impl(done_handler handler);
+
+    std::shared_ptr<detail::cluster_impl> impl_;
+};
+
+}  // namespace corocket::testing

@@ -1,0 +1,133 @@
+#include "testing/namesrv_core.hpp"
+
+#include "testing/broker_util.hpp"
+
+#include <corocket/remoting/codes.hpp>
+
+#include <boost/json.hpp>
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace corocket::testing::detail {
+
+namespace json = boost::json;
+namespace rc = remoting::request_code;
+namespace rs = remoting::response_code;
+
+namespace {
+
+/// MQVersion.Version.V4_9_4: from this client version on, routes are standard JSON.
+constexpr int version_v4_9_4 = 401;
+
+/// fastjson's default output for route data: the broker id keys of brokerAddrs unquoted.
+std::string legacy_route_json(std::string standard)
+{
+    constexpr std::string_view marker = "\"brokerAddrs\":{";
+    for (std::size_t pos = standard.find(marker); pos != std::string::npos; pos = standard.find(marker, pos)) {
+        pos += marker.size();
+        while (pos < standard.size() && standard[pos] == '"') {
+            std::size_t digits = pos + 1;
+            while (digits < standard.size() && (std::isdigit(static_cast<unsigned char>(standard[digits])) || standard[digits] == '-'))
+                ++digits;
+            if (digits + 1 >= standard.size() || standard[digits] != '"' || standard[digits + 1] != ':')
+                break;
+            standard.erase(digits, 1);
+            standard.erase(pos, 1);
+            // Skip the value ("ip:port") and the comma to the next key.
+            std::size_t value_end = standard.find('"', standard.find('"', digits) + 1);
+            if (value_end == std::string::npos)
+                return standard;
+            pos = value_end + 1;
+            if (pos < standard.size() && standard[pos] == ',')
+                ++pos;
+        }
+    }
+    return standard;
+}
+
+}  // namespace
+
+void namesrv_core::register_broker(const std::string& cluster, const std::string& broker_name,
+                                   const std::string& address,
+                                   const std::map<std::string, topic_config, std::less<>>& topics)
+{
+    brokers_.insert_or_assign(broker_name, broker_entry{cluster, address, topics});
+}
+
+std::optional<topic_route> namesrv_core::route(std::string_view topic) const
+{
+    topic_route r;
+    for (const auto& [name, b] : brokers_) {
+        auto t = b.topics.find(topic);
+        if (t == b.topics.end())
+            continue;
+        r.queue_datas.push_back({name, t->second.read_queue_nums, t->second.write_queue_nums, t->second.perm,
+                                 t->second.topic_sys_flag});
+        broker_data d;
+        d.cluster = b.cluster;
+        d.broker_name = name;
+        d.broker_addrs[broker_data::master_id] = b.address;
+        r.broker_datas.push_back(std::move(d));
+    }
+    if (r.queue_datas.empty())
+        return std::nullopt;
+    return r;
+}
+
+std::optional<remoting::command> namesrv_core::handle(const remoting::command& req) const
+{
+    if (req.is_oneway())
+        return std::nullopt;
+    switch (req.code) {
+    case rc::get_routeinfo_by_topic: {
+        header_reader h(req.ext_fields);
+        const std::string topic = h.str("topic");
+        if (h.error())
+            return remoting::command::response_to(req, rs::system_error, *h.error());
+        auto r = route(topic);
+        if (!r)
+            return remoting::command::response_to(
+                req, rs::topic_not_exist,
+                fmt::format("No topic route info in name server for the topic: {}{}", topic, faq_suffix(faq_apply_topic)));
+        auto resp = remoting::command::response_to(req, rs::success);
+        resp.body = to_json(*r);
+        if (req.version < version_v4_9_4 && !h.opt_bool("acceptStandardJsonOnly"))
+            resp.body = legacy_route_json(std::move(resp.body));
+        return resp;
+    }
+    case rc::get_broker_cluster_info: {
+        cluster_info info;
+        for (const auto& [name, b] : brokers_) {
+            broker_data d;
+            d.cluster = b.cluster;
+            d.broker_name = name;
+            d.broker_addrs[broker_data::master_id] = b.address;
+            info.broker_addr_table.emplace(name, std::move(d));
+            info.cluster_addr_table[b.cluster].push_back(name);
+        }
+        auto resp = remoting::command::response_to(req, rs::success);
+        resp.body = to_json(info);
+        return resp;
+    }
+    case rc::get_all_topic_list_from_nameserver: {
+        std::set<std::string> names;
+        for (const auto& [name, b] : brokers_)
+            for (const auto& [t, cfg] : b.topics)
+                names.insert(t);
+        json::array list;
+        for (const auto& n : names)
+            list.emplace_back(n);
+        json::object body;
+        body["topicList"] = std::move(list);
+        auto resp = remoting::command::response_to(req, rs::success);
+        resp.body = json_text(body);
+        return resp;
+    }
+    default:
+        return std::nullopt;
+    }
+}
+
+}  // namespace corocket::testing::detail
