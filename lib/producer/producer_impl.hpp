@@ -50,6 +50,7 @@ public:
     const std::string& wire_group() const noexcept { return wire_group_; }
     const std::string& name_space() const noexcept { return client_->config().name_space; }
     client_impl& client_runtime() noexcept { return *client_; }
+    const std::shared_ptr<client_impl>& client_ptr() const noexcept { return client_; }
     const logger& log() const noexcept { return client_->log(); }
     bool running() const noexcept { return started_ && !stopping_; }
     const inflight_budget& budget() const noexcept { return gate_.budget(); }
