@@ -171,7 +171,7 @@ broker_core::response broker_core::pull_message(const channel_ref& ch, remoting:
     const std::int64_t queue_offset = h.num("queueOffset");
     const int max_msg_nums = static_cast<int>(h.num("maxMsgNums"));
     const int sys_flag = static_cast<int>(h.num("sysFlag"));
-    const std::int64_t commit_offset = h.num("commitOffset");
+    const std::int64_t commit_at = h.num("commitOffset");
     const std::int64_t suspend_timeout = h.num("suspendTimeoutMillis");
     h.num("subVersion");
     if (h.error())
@@ -230,7 +230,7 @@ broker_core::response broker_core::pull_message(const channel_ref& ch, remoting:
         result.reset();
     }
     if (allow_suspend && (sys_flag & pull_flag_commit_offset))
-        commit_offset(group, topic, queue_id, commit_offset);
+        commit_offset(group, topic, queue_id, commit_at);
     return result;
 }
 

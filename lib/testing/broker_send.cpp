@@ -4,6 +4,7 @@
 #include "testing/broker_util.hpp"
 
 #include "message/codec.hpp"
+#include "message/ids.hpp"
 #include "message/namespace.hpp"
 
 #include <corocket/remoting/codes.hpp>
@@ -261,7 +262,7 @@ broker_core::response broker_core::send_batch(const channel_ref& ch, remoting::c
                          batch_props.contains(pn::delay) ||
                          (s.sys_flag & sys_flag::transaction_mask) != sys_flag::transaction_not_type;
     if (illegal) {
-        put_result_to_response({put_status::message_illegal}, queue_id, resp);
+        put_result_to_response(put_result::failure(put_status::message_illegal), queue_id, resp);
         return resp;
     }
     int sys = s.sys_flag;
@@ -291,7 +292,7 @@ broker_core::response broker_core::send_batch(const channel_ref& ch, remoting::c
         }
     }
     if (written.empty()) {
-        put_result_to_response({put_status::message_illegal}, queue_id, resp);
+        put_result_to_response(put_result::failure(put_status::message_illegal), queue_id, resp);
         return resp;
     }
     put_result summary = written.front();

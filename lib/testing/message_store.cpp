@@ -163,22 +163,22 @@ put_result message_store::transform_timer(inner_message& msg, std::int64_t now_m
     if (auto* sec = msg.properties.find(pn::timer_delay_sec)) {
         auto v = parse_long(*sec);
         if (!v)
-            return {put_status::timer_illegal};
+            return put_result::failure(put_status::timer_illegal);
         deliver = now_ms + *v * 1000;
     } else if (auto* ms = msg.properties.find(pn::timer_delay_ms)) {
         auto v = parse_long(*ms);
         if (!v)
-            return {put_status::timer_illegal};
+            return put_result::failure(put_status::timer_illegal);
         deliver = now_ms + *v;
     } else if (auto* at = msg.properties.find(pn::timer_deliver_ms)) {
         deliver = parse_long(*at);
         if (!deliver)
-            return {put_status::timer_illegal};
+            return put_result::failure(put_status::timer_illegal);
     }
     if (!deliver || *deliver <= now_ms)
         return {};
     if (*deliver - now_ms > cfg_.timer_max_delay_sec * 1000)
-        return {put_status::timer_illegal};
+        return put_result::failure(put_status::timer_illegal);
     const auto precision = std::max<std::int64_t>(1, cfg_.timer_precision_ms);
     // Rounded down to the wheel's slot; an exact multiple goes one slot earlier.
     if (*deliver % precision == 0)
@@ -204,9 +204,9 @@ put_result message_store::write(inner_message& msg, std::int64_t now_ms)
     put_result r;
     // DefaultMessageStore.putMessage / MessageExtEncoder checks.
     if (msg.topic.size() > cd::max_v1_topic_length)
-        return {put_status::message_illegal};
+        return put_result::failure(put_status::message_illegal);
     if (msg.properties_string.size() > cd::max_properties_length)
-        return {put_status::properties_size_exceeded};
+        return put_result::failure(put_status::properties_size_exceeded);
 
     cd::stored_record rec;
     rec.queue_id = msg.queue_id;
@@ -227,7 +227,7 @@ put_result message_store::write(inner_message& msg, std::int64_t now_ms)
 
     const auto size = cd::stored_size(rec);
     if (size > cfg_.max_message_size)
-        return {put_status::message_illegal};
+        return put_result::failure(put_status::message_illegal);
 
     std::string bytes;
     cd::encode_stored(rec, bytes);

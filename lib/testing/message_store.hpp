@@ -53,6 +53,14 @@ struct inner_message {
 enum class put_status { ok, message_illegal, properties_size_exceeded, timer_illegal };
 
 struct put_result {
+    /// A failed put with this status.
+    static put_result failure(put_status s)
+    {
+        put_result r;
+        r.status = s;
+        return r;
+    }
+
     put_status status = put_status::ok;
     std::int64_t phys_offset = 0;
     std::int64_t queue_offset = 0;  ///< logical offset in the queue actually written
@@ -166,6 +174,16 @@ public:
 
 private:
     using queue_key = std::pair<std::string, int>;
+    /// Orders (topic, queue id) keys and lets (string_view, int) look them up.
+    struct queue_less {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const noexcept
+        {
+            const std::string_view at(a.first), bt(b.first);
+            return at < bt || (at == bt && a.second < b.second);
+        }
+    };
 
     put_result write(inner_message& msg, std::int64_t now_ms);
     put_result transform_timer(inner_message& msg, std::int64_t now_ms) const;
@@ -176,7 +194,7 @@ private:
     store_config cfg_;
     std::vector<std::string> records_;
     std::map<std::int64_t, std::size_t> by_phys_;  // physical offset → index in records_
-    std::map<queue_key, std::vector<cq_entry>, std::less<>> queues_;
+    std::map<queue_key, std::vector<cq_entry>, queue_less> queues_;
     std::map<std::string, std::vector<std::int64_t>, std::less<>> index_;  // "topic#key" → phys offsets
     std::int64_t next_phys_ = 0;
     std::int64_t index_last_ts_ = 0;

@@ -280,16 +280,21 @@ TEST_CASE("mutation fuzzing never crashes the decoders")
     detail::encode_batch_entry(2, "there", "", batch_body);
 
     std::mt19937 rng(20261122);  // deterministic
+    // Each random draw is its own statement: argument evaluation order differs between
+    // compilers, and the mutation sequence must be the same everywhere.
     auto mutate = [&rng](std::string bytes) {
         const int edits = 1 + static_cast<int>(rng() % 4);
         for (int e = 0; e < edits && !bytes.empty(); ++e) {
             const auto at = rng() % bytes.size();
-            switch (rng() % 5) {
-            case 0: bytes[at] = static_cast<char>(rng()); break;                           // random byte
-            case 1: bytes[at] = static_cast<char>(bytes[at] ^ (1 << (rng() % 8))); break;  // bit flip
-            case 2: bytes.erase(at, 1 + rng() % 8); break;                                 // deletion
-            case 3: bytes.insert(at, std::string(1 + rng() % 8, static_cast<char>(rng()))); break;
-            default: bytes.resize(at); break;                                              // truncation
+            const auto kind = rng() % 5;
+            const auto count = 1 + rng() % 8;
+            const auto value = static_cast<char>(rng());
+            switch (kind) {
+            case 0: bytes[at] = value; break;                                            // random byte
+            case 1: bytes[at] = static_cast<char>(bytes[at] ^ (1 << (count - 1))); break;  // bit flip
+            case 2: bytes.erase(at, count); break;                                       // deletion
+            case 3: bytes.insert(at, std::string(count, value)); break;                  // insertion
+            default: bytes.resize(at); break;                                            // truncation
             }
         }
         return bytes;

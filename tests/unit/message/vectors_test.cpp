@@ -148,3 +148,16 @@ TEST_CASE("A.8 UNIQ_KEY and offset ids")
     CHECK(detail::make_offset_msg_id(*host_address::parse("[fe80::1]:10911"), 4096)
           == "FE80000000000000000000000000000100002A9F0000000000001000");
 }
+
+TEST_CASE("Java String.hashCode: surrogate pairs and malformed UTF-8")
+{
+    // U+1F600 is the UTF-16 pair D83D DE00.
+    CHECK(detail::java_string_hash("\xF0\x9F\x98\x80") == 0xD83D * 31 + 0xDE00);
+    // Malformed input counts as U+FFFD per maximal ill-formed subpart.
+    CHECK(detail::java_string_hash("\xFF") == 0xFFFD);
+    CHECK(detail::java_string_hash("a\xE4\xB8") == 'a' * 31 + 0xFFFD);
+    CHECK(detail::java_string_hash("\xED\xA0\x80") == (0xFFFD * 31 + 0xFFFD) * 31 + 0xFFFD);  // encoded surrogate
+    CHECK(detail::java_string_hash("\xC0\xAF") == 0xFFFD * 31 + 0xFFFD);                      // overlong
+    // Wrapping 32-bit arithmetic on long strings.
+    CHECK(detail::java_string_hash("GoldenSendGoldenSendGoldenSend") == static_cast<std::int32_t>(0xCB727533u));
+}
