@@ -68,6 +68,9 @@ TEST_CASE("acl_signature: key order, not insertion order; Signature itself is sk
     CHECK(acl_signature(fields({{"b", "2"}, {"Z", "1"}}), "", "k") != acl_signature(fields({{"x", "21"}}), "", "k"));
     // The body is appended after the values.
     CHECK(acl_signature(fields({{"a", "x"}}), "y", "k") == acl_signature(fields({{"a", "xy"}}), "", "k"));
+    // An empty secret is still a valid HMAC key (Python: hmac.new(b"", b"akT", sha1)).
+    CHECK(acl_signature(fields({{"AccessKey", "ak"}, {"topic", "T"}}), "", std::string_view()) ==
+          "SNvdquq36yydxtQwJ4zCkhC9wJM=");
 }
 
 TEST_CASE("acl_signature: every signed request of acl.jsonl recomputes", "[acl][wire]")

@@ -151,3 +151,25 @@ TEST_CASE("lenient JSON: every proper prefix of a non-strict body is rejected", 
         CHECK(parse_lenient_json(body.substr(0, n), v) == client_errc::bad_body);
     }
 }
+
+TEST_CASE("lenient JSON: mutated captured bodies never crash the scanner", "[json][wire]")
+{
+    std::vector<std::string> bodies;
+    for (auto code : {105, 106, 202})
+        for (const auto& f : corocket::test::responses_to(code))
+            bodies.emplace_back(f.body());
+    const std::string alphabet = "{}[]:,\"\\0123abc -";
+    std::uint32_t state = 7;
+    const auto next = [&] {
+        state = state * 1103515245u + 12345u;
+        return state >> 8;
+    };
+    for (int round = 0; round < 20000; ++round) {
+        std::string text = bodies[next() % bodies.size()];
+        for (std::uint32_t m = 1 + next() % 3; m > 0; --m)
+            text[next() % text.size()] = alphabet[next() % alphabet.size()];
+        boost::json::value v;
+        const auto ec = parse_lenient_json(text, v);
+        CHECK((!ec || ec == client_errc::bad_body));
+    }
+}
