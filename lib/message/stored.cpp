@@ -57,7 +57,7 @@ error_code bad_message() noexcept { return make_error_code(client_errc::bad_mess
 
 std::size_t stored_size(const stored_record& rec) noexcept
 {
-    return 76 + host_field_size(rec.born_host.v6) + host_field_size(rec.store_host.v6) + 4 + rec.body.size()
+    return 72 + host_field_size(rec.born_host.v6) + host_field_size(rec.store_host.v6) + rec.body.size()
         + (uses_v2(rec) ? 2 : 1) + rec.topic.size() + 2 + rec.properties.size();
 }
 
