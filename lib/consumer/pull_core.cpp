@@ -52,7 +52,8 @@ pull_core::op<std::string> pull_core::address_of(const message_queue& q, std::in
     };
     if (auto a = pick(); !a.empty())
         co_return std::tuple{error_code{}, std::move(a)};
-    auto [ec, route] = co_await client_->route(wire_topic(q.topic), true);
+    std::string topic = wire_topic(q.topic);
+    auto [ec, route] = co_await client_->route(std::move(topic), true);
     if (ec)
         co_return std::tuple{ec, std::string{}};
     auto a = pick();
@@ -89,7 +90,8 @@ pull_core::op<pull_result> pull_core::pull(message_queue queue, std::int64_t off
     f.max_bytes = opts.max_bytes;
     f.lite_code = opts.lite;
 
-    auto [ec, resp] = co_await client_->invoke(addr, make_pull_request(f), {opts.timeout});
+    auto req = make_pull_request(f);
+    auto [ec, resp] = co_await client_->invoke(addr, std::move(req), {opts.timeout});
     pull_result r;
     if (!ec)
         ec = parse_pull_response(resp, r);
@@ -108,7 +110,8 @@ pull_core::op<pull_result> pull_core::pull(message_queue queue, std::int64_t off
 pull_core::op<std::vector<message_queue>> pull_core::fetch_queues(std::string topic, bool refresh)
 {
     const std::string wire = wire_topic(topic);
-    auto [ec, route] = co_await client_->route(wire, refresh);
+    std::string wire_copy = wire;
+    auto [ec, route] = co_await client_->route(std::move(wire_copy), refresh);
     if (ec)
         co_return std::tuple{ec, std::vector<message_queue>{}};
     auto queues = route.subscribe_queues(wire);
@@ -129,8 +132,8 @@ pull_core::op<remoting::command> pull_core::call_master(const message_queue& q, 
 
 pull_core::op<std::int64_t> pull_core::query_offset(message_queue queue)
 {
-    auto [ec, resp] = co_await call_master(queue, make_query_offset_request(wire_group_, to_wire(queue)),
-                                           cfg_.offset_timeout);
+    auto req = make_query_offset_request(wire_group_, to_wire(queue));
+    auto [ec, resp] = co_await call_master(queue, std::move(req), cfg_.offset_timeout);
     std::int64_t offset = -1;
     if (!ec)
         ec = parse_offset_response(resp, true, offset);
@@ -139,8 +142,8 @@ pull_core::op<std::int64_t> pull_core::query_offset(message_queue queue)
 
 pull_core::op<std::int64_t> pull_core::queue_offset(int code, message_queue queue, std::int64_t timestamp_ms)
 {
-    auto [ec, resp] = co_await call_master(queue, make_queue_offset_request(code, to_wire(queue), timestamp_ms),
-                                           cfg_.offset_timeout);
+    auto req = make_queue_offset_request(code, to_wire(queue), timestamp_ms);
+    auto [ec, resp] = co_await call_master(queue, std::move(req), cfg_.offset_timeout);
     std::int64_t offset = -1;
     if (!ec)
         ec = parse_offset_response(resp, false, offset);
@@ -149,8 +152,8 @@ pull_core::op<std::int64_t> pull_core::queue_offset(int code, message_queue queu
 
 pull_core::op<> pull_core::commit_offset(message_queue queue, std::int64_t offset)
 {
-    auto [ec, resp] = co_await call_master(
-        queue, make_update_offset_request(wire_group_, to_wire(queue), offset), cfg_.offset_timeout);
+    auto req = make_update_offset_request(wire_group_, to_wire(queue), offset);
+    auto [ec, resp] = co_await call_master(queue, std::move(req), cfg_.offset_timeout);
     if (!ec && resp.code != remoting::response_code::success)
         ec = make_broker_error(resp.code);
     co_return std::tuple{ec};
@@ -161,13 +164,15 @@ pull_core::op<> pull_core::commit_offset_oneway(message_queue queue, std::int64_
     auto [aec, addr] = co_await address_of(queue, broker_data::master_id);
     if (aec)
         co_return std::tuple{aec};
-    co_return co_await client_->invoke_oneway(addr, make_update_offset_request(wire_group_, to_wire(queue), offset));
+    auto req = make_update_offset_request(wire_group_, to_wire(queue), offset);
+    co_return co_await client_->invoke_oneway(std::move(addr), std::move(req));
 }
 
 pull_core::op<std::vector<std::string>> pull_core::consumer_ids(std::string topic)
 {
     std::vector<std::string> ids;
-    auto [ec, route] = co_await client_->route(wire_topic(topic), false);
+    std::string wire = wire_topic(topic);
+    auto [ec, route] = co_await client_->route(std::move(wire), false);
     if (ec)
         co_return std::tuple{ec, ids};
     error_code last = make_error_code(client_errc::no_broker_address);
@@ -179,7 +184,8 @@ pull_core::op<std::vector<std::string>> pull_core::consumer_ids(std::string topi
             addr = b.broker_addrs.begin()->second;
         if (addr.empty())
             continue;
-        auto [cec, resp] = co_await client_->invoke(addr, make_consumer_list_request(wire_group_), {cfg_.offset_timeout});
+        auto req = make_consumer_list_request(wire_group_);
+        auto [cec, resp] = co_await client_->invoke(addr, std::move(req), {cfg_.offset_timeout});
         if (!cec && resp.code != remoting::response_code::success)
             cec = make_broker_error(resp.code);
         if (!cec)
@@ -206,7 +212,8 @@ pull_core::op<> pull_core::send_back(const message_view& m, int delay_level, int
     std::string addr = client_->broker_address(m.broker_name, broker_data::master_id);
     if (addr.empty())
         addr = m.store_host().to_string();  // the broker that stored it, as Java falls back to
-    auto [ec, resp] = co_await client_->invoke(addr, make_send_back_request(f), {cfg_.offset_timeout});
+    auto req = make_send_back_request(f);
+    auto [ec, resp] = co_await client_->invoke(addr, std::move(req), {cfg_.offset_timeout});
     if (!ec && resp.code != remoting::response_code::success) {
         log().debug("corocket: send back {} refused: {} {}", m.msg_id(), response_code_name(resp.code),
                     resp.remark.value_or(""));
@@ -225,7 +232,8 @@ pull_core::op<std::vector<message_queue>> pull_core::lock(std::vector<message_qu
         wire.push_back(to_wire(q));
     auto req = remoting::command::request(rq::lock_batch_mq);
     req.body = lock_batch_body(wire_group_, client_->client_id(), wire);
-    auto [ec, resp] = co_await call_master(queues.front(), std::move(req), lock_timeout);
+    const message_queue first = queues.front();
+    auto [ec, resp] = co_await call_master(first, std::move(req), lock_timeout);
     if (!ec && resp.code != remoting::response_code::success)
         ec = make_broker_error(resp.code);
     if (!ec)

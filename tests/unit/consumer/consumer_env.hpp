@@ -61,7 +61,8 @@ inline boost::asio::awaitable<bool> send_many(client& c, const std::string& topi
                                               std::string prefix = "m", std::string tag = {})
 {
     for (int i = 0; i < n; ++i) {
-        auto [ec, sent] = co_await send_message(c, make_message(topic, prefix + "-" + std::to_string(i), tag), i % queues);
+        auto msg = make_message(topic, prefix + "-" + std::to_string(i), tag);
+        auto [ec, sent] = co_await send_message(c, msg, i % queues);
         if (ec)
             co_return false;
     }

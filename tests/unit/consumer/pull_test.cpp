@@ -44,14 +44,19 @@ TEST_CASE("pull: found, caught up, offset illegal, filtered, long poll")
         CHECK(queues[1] == message_queue{topic, "broker-a", 1});
 
         for (int i = 0; i < 5; ++i) {
-            auto [ec, sent] = co_await send_message(
-                c, make_message(topic, "body-" + std::to_string(i), i % 2 ? "TagB" : "TagA", "key" + std::to_string(i)), 0);
+            auto msg = make_message(topic, "body-" + std::to_string(i), i % 2 ? "TagB" : "TagA", "key" + std::to_string(i));
+            auto [ec, sent] = co_await send_message(c, msg, 0);
             REQUIRE_FALSE(ec);
             CHECK(sent.queue_offset == i);
         }
         const auto q0 = queues[0];
+        // Named filters: GCC 12 mis-relocates class prvalues bound to parameters inside a
+        // co_await expression, so arguments are always lvalues here.
+        const auto all = parse_tag_expression(topic, "*");
+        const auto tag_b = parse_tag_expression(topic, "TagB");
+        const auto tag_z = parse_tag_expression(topic, "TagZ");
 
-        auto [ec, r] = co_await pc.async_pull(q0, 0, 32, parse_tag_expression(topic, "*"), tuple_token);
+        auto [ec, r] = co_await pc.async_pull(q0, 0, 32, all, tuple_token);
         REQUIRE_FALSE(ec);
         CHECK(r.status == pull_status::found);
         REQUIRE(r.size() == 5);
@@ -69,30 +74,30 @@ TEST_CASE("pull: found, caught up, offset illegal, filtered, long poll")
             CHECK(m.msg_id().size() == 32);
         }
 
-        auto [ec2, few] = co_await pc.async_pull(q0, 1, 2, parse_tag_expression(topic, "*"), tuple_token);
+        auto [ec2, few] = co_await pc.async_pull(q0, 1, 2, all, tuple_token);
         REQUIRE_FALSE(ec2);
         CHECK(few.size() == 2);
         CHECK(few.next_begin_offset == 3);
 
-        auto [ec3, tagged] = co_await pc.async_pull(q0, 0, 32, parse_tag_expression(topic, "TagB"), tuple_token);
+        auto [ec3, tagged] = co_await pc.async_pull(q0, 0, 32, tag_b, tuple_token);
         REQUIRE_FALSE(ec3);
         REQUIRE(tagged.size() == 2);
         CHECK(tagged.messages()[0].body() == "body-1");
         CHECK(tagged.messages()[1].body() == "body-3");
 
-        auto [ec4, none] = co_await pc.async_pull(q0, 0, 32, parse_tag_expression(topic, "TagZ"), tuple_token);
+        auto [ec4, none] = co_await pc.async_pull(q0, 0, 32, tag_z, tuple_token);
         REQUIRE_FALSE(ec4);
         CHECK(none.status == pull_status::no_matched_msg);
         CHECK(none.next_begin_offset == 5);
 
         const auto t0 = std::chrono::steady_clock::now();
-        auto [ec5, caught_up] = co_await pc.async_pull(q0, 5, 32, parse_tag_expression(topic, "*"), tuple_token);
+        auto [ec5, caught_up] = co_await pc.async_pull(q0, 5, 32, all, tuple_token);
         REQUIRE_FALSE(ec5);
         CHECK(caught_up.status == pull_status::no_new_msg);
         CHECK(caught_up.next_begin_offset == 5);
         CHECK(std::chrono::steady_clock::now() - t0 >= 250ms);  // held by the broker
 
-        auto [ec6, beyond] = co_await pc.async_pull(q0, 99, 32, parse_tag_expression(topic, "*"), tuple_token);
+        auto [ec6, beyond] = co_await pc.async_pull(q0, 99, 32, all, tuple_token);
         REQUIRE_FALSE(ec6);
         CHECK(beyond.status == pull_status::offset_illegal);
         CHECK(beyond.next_begin_offset == 5);
@@ -121,7 +126,8 @@ TEST_CASE("pull: a held pull is answered as soon as a message arrives")
         });
         co_await sleep_for(100ms);
         CHECK_FALSE(answered);
-        auto [ec, sent] = co_await send_message(c, make_message(topic, "wake"), 0);
+        auto wake = make_message(topic, "wake");
+        auto [ec, sent] = co_await send_message(c, wake, 0);
         REQUIRE_FALSE(ec);
         {
             const bool ok = co_await wait_until([&] { return answered; }, 3s);
@@ -177,7 +183,8 @@ TEST_CASE("pull: offsets — query, commit, min, max, search by time")
         REQUIRE_FALSE(e6);
         CHECK(back == 5);
 
-        auto [e7, missing] = co_await pc.async_max_offset({"NoSuchTopic", "broker-a", 0}, tuple_token);
+        message_queue unknown{"NoSuchTopic", "broker-a", 0};
+        auto [e7, missing] = co_await pc.async_max_offset(std::move(unknown), tuple_token);
         CHECK(e7);
         co_await c.async_stop(tuple_token);
     });
@@ -193,13 +200,16 @@ TEST_CASE("pull: broker refusals are errors; cancellation abandons the pull only
         c.start();
         pull_consumer pc(c, {.group = unique_name("CG"), .broker_suspend = 10s, .pull_timeout = 15s});
         const message_queue q{topic, "broker-a", 0};
+        const auto all = parse_tag_expression(topic, "*");
 
         cluster.inject_response(remoting::request_code::pull_message, remoting::response_code::subscription_not_latest);
-        auto [ec, r] = co_await pc.async_pull(q, 0, 32, parse_tag_expression(topic, "*"), tuple_token);
+        auto [ec, r] = co_await pc.async_pull(q, 0, 32, all, tuple_token);
         CHECK(ec == make_broker_error(remoting::response_code::subscription_not_latest));
 
-        auto [ec2, r2] = co_await pc.async_pull({"NoSuchTopic", "broker-x", 0}, 0, 32,
-                                                parse_tag_expression("NoSuchTopic", "*"), tuple_token);
+        // (named locals: GCC 12 mis-relocates class prvalues bound to parameters in a co_await expression)
+        message_queue unknown{"NoSuchTopic", "broker-x", 0};
+        auto unknown_all = parse_tag_expression("NoSuchTopic", "*");
+        auto [ec2, r2] = co_await pc.async_pull(std::move(unknown), 0, 32, std::move(unknown_all), tuple_token);
         CHECK(ec2);
 
         asio::cancellation_signal sig;
@@ -223,7 +233,7 @@ TEST_CASE("pull: broker refusals are errors; cancellation abandons the pull only
             const bool ok = co_await send_many(c, topic, 1, 1);
             REQUIRE(ok);
         }
-        auto [ec3, r3] = co_await pc.async_pull(q, 0, 32, parse_tag_expression(topic, "*"), tuple_token);
+        auto [ec3, r3] = co_await pc.async_pull(q, 0, 32, all, tuple_token);
         REQUIRE_FALSE(ec3);
         CHECK(r3.size() == 1);
         co_await c.async_stop(tuple_token);
