@@ -69,6 +69,10 @@ struct fake_cluster::broker {
         locks;
     std::list<asio::steady_timer*> waiters;
     bool closed = false;
+    /// Held pulls and delayed deliveries may resume after the broker is gone: they check this.
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+    ~broker() { *alive = false; }
 
     broker(fake_cluster& o, int i, asio::any_io_executor e)
         : owner(o), index(i), ex(e), peer(e, [this](connection& s) { accept(s); })
@@ -354,7 +358,10 @@ struct fake_cluster::broker {
             asio::steady_timer t(ex);
             t.expires_at(deadline);
             waiters.push_back(&t);
+            auto alive_now = alive;
             co_await t.async_wait(asio::as_tuple(asio::deferred));
+            if (!*alive_now)
+                co_return;
             waiters.remove(&t);
         }
     }
@@ -451,8 +458,9 @@ struct fake_cluster::broker {
     {
         asio::steady_timer t(ex);
         t.expires_after(wait);
+        auto alive_now = alive;
         co_await t.async_wait(asio::as_tuple(asio::deferred));
-        if (!closed)
+        if (*alive_now && !closed)
             append(topic, 0, std::move(body), std::move(props), flag, sys_flag & ~0x30, born, reconsume);
     }
 
