@@ -35,6 +35,7 @@ public:
         boost::asio::steady_timer wake;  ///< cancelled to wake the pull loop early
         std::int64_t last_pull_ms = 0;
         std::int64_t last_consume_ms = 0;
+        int inflight = 0;  ///< handler calls running for this queue (push)
     };
     using state_ptr = std::shared_ptr<queue_state>;
 

@@ -49,8 +49,9 @@ public:
             if (std::chrono::steady_clock::now() >= deadline)
                 co_return std::tuple{error_code{}, pull_result{}};
             poll_cv_.expires_at(deadline);
-            auto [ec] = co_await poll_cv_.async_wait(tuple_token);
-            if (ec && (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_await poll_cv_.async_wait(tuple_token);
+            const auto cs = co_await asio::this_coro::cancellation_state;
+            if (cs.cancelled() != asio::cancellation_type::none)
                 co_return std::tuple{make_error_code(client_errc::operation_aborted), pull_result{}};
         }
     }
