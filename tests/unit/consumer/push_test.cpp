@@ -1,6 +1,7 @@
 // push_consumer: concurrent consumption with committed offsets, retries through the broker up
 // to the DLQ, local re-consumption when send-back fails, and a stop in the middle that loses
 // nothing. Everything is asserted from what the handler received and what the broker holds.
+#include <corocket/offset_store.hpp>
 #include <corocket/push_consumer.hpp>
 #include <corocket/remoting/codes.hpp>
 
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <filesystem>
 #include <set>
 
 namespace asio = boost::asio;
@@ -282,5 +284,86 @@ TEST_CASE("push: a stop in the middle loses nothing and commits what was done")
         for (int q = 0; q < 2; ++q)
             CHECK(cluster.committed(group, topic, q) == 15);
         co_await c.async_stop(tuple_token);
+    });
+}
+
+TEST_CASE("push, broadcasting: every consumer gets every message; offsets survive a restart in the local file")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        fake_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("PushB");
+        cluster.create_topic(topic, 2);
+        const auto dir = std::filesystem::temp_directory_path() / unique_name("corocket_bc");
+        auto cfg1 = config_for(cluster), cfg2 = config_for(cluster);
+        cfg1.instance_name = "bc1";
+        cfg2.instance_name = "bc2";
+        client c1(ioc.get_executor(), cfg1), c2(ioc.get_executor(), cfg2);
+        c1.start();
+        c2.start();
+        const auto group = unique_name("CG");
+        auto opts = push_opts(group);
+        opts.model = message_model::broadcasting;
+        opts.offset_store_dir = dir.string();
+        std::map<std::string, int> seen1, seen2;
+        auto counting = [](std::map<std::string, int>& seen) {
+            return make_consume_handler([&seen](std::span<const message_view> batch) {
+                for (const auto& m : batch)
+                    ++seen[std::string(m.body())];
+                return consume_status::success;
+            });
+        };
+        {
+            push_consumer a(c1, opts), b(c2, opts);
+            REQUIRE_FALSE(a.subscribe(topic, "*"));
+            REQUIRE_FALSE(b.subscribe(topic, "*"));
+            bool da = false, db = false;
+            run_in_background(a, counting(seen1), da);
+            run_in_background(b, counting(seen2), db);
+            {
+                const bool both = co_await wait_until([&] { return a.assignment().size() == 2 && b.assignment().size() == 2; });
+                REQUIRE(both);  // broadcasting: every queue, no %RETRY%
+            }
+            {
+                const bool sent = co_await send_many(c1, topic, 10, 2);
+                REQUIRE(sent);
+            }
+            {
+                const bool all = co_await wait_until([&] { return seen1.size() == 10 && seen2.size() == 10; });
+                REQUIRE(all);
+            }
+            co_await a.async_stop(tuple_token);
+            co_await b.async_stop(tuple_token);
+        }
+        // Nothing was committed to the broker; the offsets are in each client's file.
+        CHECK(cluster.committed(group, topic, 0) == -1);
+        local_offset_file file(local_offset_file::default_path(dir.string(), c1.client_id(), group));
+        offset_table stored;
+        REQUIRE_FALSE(file.load(stored));
+        CHECK(stored[message_queue{topic, "broker-a", 0}] == 5);
+        CHECK(stored[message_queue{topic, "broker-a", 1}] == 5);
+
+        {
+            const bool sent = co_await send_many(c1, topic, 4, 2, "new");
+            REQUIRE(sent);
+        }
+        std::map<std::string, int> seen_again;
+        {
+            push_consumer a(c1, opts);  // same client id: continues from the file
+            REQUIRE_FALSE(a.subscribe(topic, "*"));
+            bool da = false;
+            run_in_background(a, counting(seen_again), da);
+            {
+                const bool four = co_await wait_until([&] { return seen_again.size() == 4; });
+                REQUIRE(four);
+            }
+            co_await sleep_for(200ms);
+            co_await a.async_stop(tuple_token);
+        }
+        CHECK(seen_again.size() == 4);
+        for (const auto& [body, n] : seen_again)
+            CHECK(body.starts_with("new-"));
+        std::filesystem::remove_all(dir);
+        co_await c1.async_stop(tuple_token);
+        co_await c2.async_stop(tuple_token);
     });
 }
