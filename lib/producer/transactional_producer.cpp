@@ -39,7 +39,10 @@ asio::awaitable<guarded_state> run_guarded(const F& f, const Args&... args)
     try {
         if (!f)
             co_return guarded_state{transaction_state::unknown, "no handler"};
-        co_return guarded_state{co_await f(args...), {}};
+        // Not `guarded_state{co_await f(...), {}}`: GCC 12 miscompiles co_await inside a braced
+        // aggregate initializer (the string member is destroyed twice).
+        const transaction_state state = co_await f(args...);
+        co_return guarded_state{state, {}};
     } catch (const std::exception& e) {
         co_return guarded_state{transaction_state::unknown, e.what()};
     } catch (...) {
