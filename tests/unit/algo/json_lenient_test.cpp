@@ -63,7 +63,7 @@ TEST_CASE("lenient JSON: GET_BROKER_CLUSTER_INFO body from the capture", "[json]
 {
     const auto frames = corocket::test::responses_to(106);
     REQUIRE(frames.size() == 1);
-    CHECK(frames[0].annot.at("body_strict_json") == false);
+    CHECK(frames[0].annot().at("body_strict_json") == false);
     const auto v = lenient(frames[0].body());
     const auto& broker = v.at("brokerAddrTable").at("broker-a");
     CHECK(broker.at("brokerAddrs").at("0") == "127.0.0.1:10911");
@@ -91,7 +91,7 @@ TEST_CASE("lenient JSON: every JSON body in the captures parses; strict ones as 
     for (const auto& file : corocket::test::wire_files()) {
         for (const auto& f : corocket::test::load_wire(file)) {
             const auto body = f.body();
-            const auto* strict = f.annot.if_contains("body_strict_json");
+            const auto* strict = f.annot().if_contains("body_strict_json");
             if (body.empty() || body.front() != '{' || !strict)
                 continue;
             INFO(file << " seq " << f.seq);
