@@ -4,6 +4,7 @@
 #include <corocket/client.hpp>
 
 #include "client/name_servers.hpp"
+#include "util/launch.hpp"
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -54,19 +55,8 @@ public:
     template <class R, class Handler>
     void launch(boost::asio::awaitable<R> body, Handler handler)
     {
-        namespace asio = boost::asio;
-        auto slot = asio::get_associated_cancellation_slot(handler);
         ++children_;
-        asio::co_spawn(ex_, std::move(body),
-                       asio::bind_cancellation_slot(slot, [self = shared_from_this(), h = std::move(handler)](
-                                                              std::exception_ptr e, R result) mutable {
-                           self->child_done();
-                           if (e)
-                               std::rethrow_exception(e);
-                           std::apply(
-                               [&](auto&... a) { asio::post(self->ex_, asio::append(std::move(h), std::move(a)...)); },
-                               result);
-                       }));
+        launch_op(ex_, std::move(body), std::move(handler), [self = shared_from_this()] { self->child_done(); });
     }
 
     bool register_producer(std::string group);

@@ -7,6 +7,7 @@
 #include "client/name_servers.hpp"
 #include "loopback_peer.hpp"
 #include "run_coro.hpp"
+#include "sleep.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
@@ -18,18 +19,13 @@ using namespace corocket;
 using namespace corocket::remoting;
 using corocket::test::loopback_peer;
 using corocket::test::run_coro;
+using corocket::test::sleep_for;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr auto tuple_token = asio::as_tuple(asio::deferred);
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
-{
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_after(d);
-    co_await t.async_wait(tuple_token);
-}
 
 // A fake cluster: one peer answers as name server (routes pointing at the other), the other as
 // broker (records heartbeats and unregisters).

@@ -6,6 +6,7 @@
 #include "loopback_peer.hpp"
 #include "remoting/connection_impl.hpp"
 #include "run_coro.hpp"
+#include "sleep.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -23,6 +24,7 @@ using namespace corocket;
 using namespace corocket::remoting;
 using corocket::test::loopback_peer;
 using corocket::test::run_coro;
+using corocket::test::sleep_for;
 using namespace std::chrono_literals;
 
 namespace {
@@ -45,12 +47,6 @@ command echo_of(const command& req)
     return resp;
 }
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
-{
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_after(d);
-    co_await t.async_wait(tuple_token);
-}
 
 std::string tls_file(const char* name) { return std::string(COROCKET_TEST_DATA_DIR) + "/tls/" + name; }
 
