@@ -61,8 +61,14 @@ public:
 
     bool register_producer(std::string group);
     bool register_consumer(consumer_registration reg);
-    void set_request_handler(int code, peer_request_handler h) { handlers_[code] = std::move(h); }
-    void clear_request_handler(int code) { handlers_.erase(code); }
+    void set_request_handler(int code, peer_request_handler h, std::string group = {})
+    {
+        handlers_[handler_key{code, std::move(group)}] = std::move(h);
+    }
+    void clear_request_handler(int code, std::string group = {})
+    {
+        handlers_.erase(handler_key{code, std::move(group)});
+    }
     const topic_route* cached_route(std::string_view topic) const;
     void invalidate_route(std::string_view topic);
     std::string broker_address(std::string_view broker_name, std::int64_t broker_id) const;
@@ -87,7 +93,8 @@ private:
     std::set<std::string, std::less<>> heartbeated_;
     std::vector<std::string> producers_;
     std::vector<consumer_registration> consumers_;
-    std::map<int, peer_request_handler> handlers_;
+    using handler_key = std::pair<int, std::string>;  // (request code, group or "" for all)
+    std::map<handler_key, peer_request_handler> handlers_;
     bool started_ = false;
     bool stopping_ = false;
     int children_ = 0;

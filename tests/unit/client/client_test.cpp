@@ -244,3 +244,33 @@ TEST_CASE("two clients in one process and a client created again after stop just
         fake.close();
     });
 }
+
+TEST_CASE("group requests reach the handler of the group they name")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        fake_cluster fake(ioc.get_executor());
+        client c(ioc.get_executor(), {.namesrv_addr = fake.namesrv.address()});
+        std::vector<std::string> seen;
+        for (std::string g : {"CG1", "CG2"})
+            c.set_request_handler(request_code::notify_consumer_ids_changed,
+                                  [&seen, g](connection, command) { seen.push_back(g); }, g);
+        auto [iec, resp] = co_await c.async_invoke(fake.broker.address(), command::request(request_code::heart_beat), {},
+                                                   tuple_token);
+        REQUIRE_FALSE(iec);
+        for (const char* g : {"CG2", "CG1", "CG3"}) {
+            auto notify = command::request(request_code::notify_consumer_ids_changed);
+            notify.ext_fields.set("consumerGroup", g);
+            fake.broker_sessions[0].post_oneway(std::move(notify));
+        }
+        auto running = command::request(request_code::get_consumer_running_info);
+        running.ext_fields.set("consumerGroup", "CG9");
+        auto [rec, answer] = co_await fake.broker_sessions[0].async_call(std::move(running), {.timeout = 5s},
+                                                                          tuple_token);
+        CHECK_FALSE(rec);
+        CHECK(answer.code == response_code::system_error);
+        CHECK(answer.remark == "The Consumer Group <CG9> not exist in this consumer");
+        CHECK(seen == std::vector<std::string>{"CG2", "CG1"});  // CG3 has no handler: ignored
+        co_await c.async_stop(tuple_token);
+        fake.close();
+    });
+}
