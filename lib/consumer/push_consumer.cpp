@@ -43,7 +43,7 @@ public:
         start();
         while (!stopping_) {
             run_cv_.expires_at(asio::steady_timer::time_point::max());
-            auto [ec] = co_await run_cv_.async_wait(tuple_token);
+            co_await run_cv_.async_wait(tuple_token);
             if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
                 break;  // cancelling async_run stops the consumer
         }
