@@ -126,6 +126,7 @@ private:
 
     asio::awaitable<void> consume(state_ptr st, std::shared_ptr<pull_result> hold, std::span<const message_view> msgs)
     {
+        (void)hold;  // keeps the batch (and so the views in msgs) alive while this runs
         co_await asio::this_coro::throw_if_cancelled(false);
         auto self = shared_from_this();
         std::vector<const message_view*> pending;
