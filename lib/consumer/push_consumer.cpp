@@ -43,7 +43,7 @@ public:
         start();
         while (!stopping_) {
             run_cv_.expires_at(asio::steady_timer::time_point::max());
-            auto [ec] = co_await run_cv_.async_wait(tuple_token);
+            co_await run_cv_.async_wait(tuple_token);
             if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
                 break;  // cancelling async_run stops the consumer
         }
@@ -126,6 +126,7 @@ private:
 
     asio::awaitable<void> consume(state_ptr st, std::shared_ptr<pull_result> hold, std::span<const message_view> msgs)
     {
+        (void)hold;  // keeps the batch (and so the views in msgs) alive while this runs
         co_await asio::this_coro::throw_if_cancelled(false);
         auto self = shared_from_this();
         std::vector<const message_view*> pending;

@@ -367,3 +367,64 @@ TEST_CASE("push, broadcasting: every consumer gets every message; offsets surviv
         co_await c2.async_stop(tuple_token);
     });
 }
+
+TEST_CASE("push: rebalance under churn — members join and leave while messages are sent")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        fake_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("PushChurn");
+        cluster.create_topic(topic, 4);
+        client producer(ioc.get_executor(), config_for(cluster));
+        producer.start();
+        const auto group = unique_name("CG");
+        std::map<std::string, int> seen;
+        auto handler = make_consume_handler([&](std::span<const message_view> batch) {
+            for (const auto& m : batch)
+                ++seen[std::string(m.body())];
+            return consume_status::success;
+        });
+        std::vector<std::unique_ptr<client>> clients;
+        std::vector<std::unique_ptr<push_consumer>> members;
+        std::vector<std::unique_ptr<bool>> done;
+        auto join = [&] {
+            clients.push_back(std::make_unique<client>(ioc.get_executor(), config_for(cluster)));
+            clients.back()->start();
+            members.push_back(std::make_unique<push_consumer>(*clients.back(), push_opts(group)));
+            REQUIRE_FALSE(members.back()->subscribe(topic, "*"));
+            done.push_back(std::make_unique<bool>(false));
+            run_in_background(*members.back(), handler, *done.back());
+        };
+        join();
+        int sent = 0;
+        for (int round = 0; round < 6; ++round) {
+            const bool ok = co_await send_many(producer, topic, 20, 4, "r" + std::to_string(round));
+            REQUIRE(ok);
+            sent += 20;
+            if (round == 1 || round == 2)
+                join();
+            if (round == 3 || round == 4) {  // the oldest member leaves
+                auto [ec] = co_await members.front()->async_stop(tuple_token);
+                CHECK_FALSE(ec);
+                members.erase(members.begin());
+            }
+            co_await sleep_for(150ms);
+        }
+        {
+            const bool all = co_await wait_until([&] { return seen.size() == static_cast<std::size_t>(sent); }, 15s);
+            CHECK(all);
+        }
+        int duplicates = 0;
+        for (const auto& [body, n] : seen)
+            duplicates += n - 1;
+        CHECK(duplicates <= 2 * 32);  // at most what was in flight when queues moved
+        for (auto& m : members) {
+            auto [ec] = co_await m->async_stop(tuple_token);
+            CHECK_FALSE(ec);
+        }
+        for (int q = 0; q < 4; ++q)
+            CHECK(cluster.committed(group, topic, q) == sent / 4);
+        for (auto& c : clients)
+            co_await c->async_stop(tuple_token);
+        co_await producer.async_stop(tuple_token);
+    }, std::chrono::seconds(90));
+}
