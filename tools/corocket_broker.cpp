@@ -106,6 +106,8 @@ int main(int argc, char** argv)
     });
 
     asio::io_context ioc{1};
+    // Registered before anything else so that an early SIGTERM also stops cleanly.
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
     corocket::testing::embedded_cluster cluster(ioc.get_executor(), opts);
     if (auto ec = cluster.start()) {
         std::fprintf(stderr, "corocket-broker: cannot start: %s\n", ec.message().c_str());
@@ -116,7 +118,6 @@ int main(int argc, char** argv)
         std::printf("broker %s %s\n", cluster.broker_name(i).c_str(), cluster.broker_address(i).c_str());
     std::fflush(stdout);
 
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec)
             return;
