@@ -58,7 +58,8 @@ bool needs_admin(int code)
 }
 
 /// exceptionSimpleDesc of an AclException thrown at the given place. Only the lines of the two
-/// failures in the 4.9.8 capture (checkPerm:611, validate:684) are known exactly.
+/// failures in the 4.9.8 capture are known exactly: validate:684 (signature) and checkPerm:611
+/// (a resource whose configured permission denies it); the others are estimates.
 std::string acl_error(std::string_view message, std::string_view method, int line)
 {
     return fmt::format("org.apache.rocketmq.acl.common.AclException: {}, "
@@ -181,7 +182,7 @@ std::optional<std::string> broker_core::acl_check(const channel_ref&, const remo
     if (needs_admin(req.code) && !account->admin)
         return acl_error(fmt::format("Need admin permission for request code={}, but accessKey={} is not", req.code,
                                      *access_key),
-                         "checkPerm", 592);
+                         "checkPerm", 587);
     const bool has_resource_perms = !account->topic_perms.empty() || !account->group_perms.empty();
     if (needed.empty() || (!has_resource_perms && account->admin))
         return std::nullopt;
@@ -193,11 +194,11 @@ std::optional<std::string> broker_core::acl_check(const channel_ref&, const remo
         auto owned = table.find(name);
         if (owned == table.end()) {
             if (!check_permission(perm, parse_perm(is_group ? account->default_group_perm : account->default_topic_perm)))
-                return acl_error("No default permission for " + printed, "checkPerm", 611);
+                return acl_error("No default permission for " + printed, "checkPerm", 606);
             continue;
         }
         if (!check_permission(perm, parse_perm(owned->second)))
-            return acl_error("No default permission for " + printed, "checkPerm", 616);
+            return acl_error("No default permission for " + printed, "checkPerm", 611);
     }
     return std::nullopt;
 }

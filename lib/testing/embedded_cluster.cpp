@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -120,12 +121,14 @@ private:
 
     error_code listen();
     asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, std::size_t target);
+    asio::awaitable<void> sniff_tls(tcp::socket socket, std::size_t target);
+    error_code make_tls_context();
     asio::awaitable<void> tick_loop();
     asio::awaitable<void> close_session(remoting::connection conn);
     asio::awaitable<void> delayed_send(std::shared_ptr<asio::steady_timer> timer, channel_id id, remoting::command cmd);
     void spawn(asio::awaitable<void> task);
     void task_done();
-    void open_session(tcp::socket socket, std::size_t target);
+    void open_session(tcp::socket socket, std::size_t target, bool tls);
     void on_request(channel_id id, remoting::command req);
     void on_closed(channel_id id);
     void apply(core_actions& out);
@@ -143,6 +146,7 @@ private:
     std::vector<std::uint64_t> registered_versions_;
     namesrv_core namesrv_;
     std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
+    std::shared_ptr<asio::ssl::context> tls_;
     std::map<channel_id, session> sessions_;
     channel_id next_channel_ = 1;
     asio::steady_timer tick_timer_;
@@ -185,6 +189,8 @@ error_code cluster_impl::start()
 {
     if (running_)
         return {};
+    if (auto ec = make_tls_context())
+        return ec;
     if (auto ec = listen())
         return ec;
     if (brokers_.empty()) {
@@ -205,6 +211,21 @@ error_code cluster_impl::start()
     for (std::size_t i = 0; i < acceptors_.size(); ++i)
         spawn(accept_loop(acceptors_[i], i));
     spawn(tick_loop());
+    return {};
+}
+
+error_code cluster_impl::make_tls_context()
+{
+    if (opts_.tls_cert_file.empty() || opts_.tls_key_file.empty() || tls_)
+        return {};
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    error_code ec;
+    ctx->use_certificate_chain_file(opts_.tls_cert_file, ec);
+    if (!ec)
+        ctx->use_private_key_file(opts_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec)
+        return ec;
+    tls_ = std::move(ctx);
     return {};
 }
 
@@ -251,11 +272,31 @@ asio::awaitable<void> cluster_impl::accept_loop(std::shared_ptr<tcp::acceptor> a
             socket.close(ignored);
             continue;
         }
-        open_session(std::move(socket), target);
+        if (tls_)
+            spawn(sniff_tls(std::move(socket), target));
+        else
+            open_session(std::move(socket), target, false);
     }
 }
 
-void cluster_impl::open_session(tcp::socket socket, std::size_t target)
+asio::awaitable<void> cluster_impl::sniff_tls(tcp::socket socket, std::size_t target)
+{
+    // Like a 4.9.8 server: a first byte of 0x16 (TLS handshake record) means TLS.
+    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, tuple_token);
+    unsigned char first = 0;
+    std::size_t n = 0;
+    if (!ec)
+        n = socket.receive(asio::buffer(&first, 1), tcp::socket::message_peek, ec);
+    const bool tls = n == 1 && first == 0x16;
+    if (ec || n == 0 || !running_ || (!tls && opts_.tls_enforcing)) {
+        error_code ignored;
+        socket.close(ignored);
+        co_return;
+    }
+    open_session(std::move(socket), target, tls);
+}
+
+void cluster_impl::open_session(tcp::socket socket, std::size_t target, bool tls)
 {
     error_code ec;
     const auto remote = socket.remote_endpoint(ec);
@@ -266,7 +307,8 @@ void cluster_impl::open_session(tcp::socket socket, std::size_t target)
     o.version = broker_version;
     o.serialization = remoting::serialize_type::json;  // broker-initiated requests are JSON
     o.log = opts_.log;
-    auto conn = remoting::detail::adopt_socket(std::move(socket), std::move(o));
+    auto conn = tls ? remoting::detail::adopt_tls_socket(std::move(socket), tls_, std::move(o))
+                    : remoting::detail::adopt_socket(std::move(socket), std::move(o));
     const channel_id id = next_channel_++;
     std::weak_ptr<cluster_impl> weak = shared_from_this();
     conn.set_request_handler([weak, id](remoting::command req) {

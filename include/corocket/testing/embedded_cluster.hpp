@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace corocket::testing {
@@ -97,12 +98,28 @@ struct cluster_options {
     /// read back by a cluster started on it later. Empty: everything lives in memory.
     std::string data_dir;
 
+    /// TLS on the same ports: with both files set, a connection whose first byte is a TLS
+    /// handshake (0x16) gets TLS, anything else plaintext ("permissive", the 4.9.8 default);
+    /// tls_enforcing refuses plaintext. Empty files: plaintext only.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    bool tls_enforcing = false;
+
     /// Listen ports; 0 = ephemeral. namesrv_port for the NameServer, broker_ports[i] for broker i.
     std::uint16_t namesrv_port = 0;
     std::vector<std::uint16_t> broker_ports;
 
     logger log;
 };
+
+/// Reads a broker.conf-style text (`key=value` lines, `#` comments) into `opts`, with the Java
+/// broker's key names where one exists (brokerClusterName, autoCreateTopicEnable,
+/// defaultTopicQueueNums, messageDelayLevel, transactionCheckInterval, transactionTimeOut,
+/// transactionCheckMax, longPollingEnable, shortPollingTimeMills, enablePropertyFilter,
+/// maxMessageSize, regionId, traceOn, aclEnable, listenPort, namesrvPort, storePathRootDir) plus
+/// brokerName (comma-separated list), brokerCount, delayTimeScale, timerWheelEnable,
+/// tlsCertFile, tlsKeyFile. Returns false and sets `error` at the first bad line.
+bool parse_cluster_config(std::string_view text, cluster_options& opts, std::string& error);
 
 namespace detail {
 class cluster_impl;

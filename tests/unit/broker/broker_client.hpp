@@ -57,13 +57,15 @@ inline std::int64_t epoch_ms()
 class test_client {
 public:
     test_client(asio::any_io_executor ex, std::string address,
-                remoting::serialize_type type = remoting::serialize_type::json, int version = 409)
+                remoting::serialize_type type = remoting::serialize_type::json, int version = 409,
+                std::vector<std::shared_ptr<remoting::rpc_hook>> hooks = {})
         : inbox_(std::make_shared<std::vector<command>>())
     {
         remoting::connection_options o;
         o.serialization = type;
         o.language = remoting::language_code::java;
         o.version = version;
+        o.hooks = std::move(hooks);
         conn_.emplace(std::move(ex), std::move(address), std::move(o));
         conn_->set_request_handler([inbox = inbox_](command req) { inbox->push_back(std::move(req)); });
     }

@@ -1,0 +1,174 @@
+// broker.conf-style configuration for the embedded cluster (the corocket-broker tool).
+#include <corocket/testing/embedded_cluster.hpp>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace corocket::testing {
+
+namespace {
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool to_bool(std::string_view v, bool& out)
+{
+    if (v == "true" || v == "TRUE" || v == "True") {
+        out = true;
+        return true;
+    }
+    if (v == "false" || v == "FALSE" || v == "False") {
+        out = false;
+        return true;
+    }
+    return false;
+}
+
+template <class Int>
+bool to_int(std::string_view v, Int& out)
+{
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    return ec == std::errc{} && p == v.data() + v.size() && !v.empty();
+}
+
+bool to_double(std::string_view v, double& out)
+{
+    try {
+        std::size_t used = 0;
+        out = std::stod(std::string(v), &used);
+        return used == v.size();
+    } catch (...) {
+        return false;
+    }
+}
+
+std::vector<std::string> split_names(std::string_view v)
+{
+    std::vector<std::string> out;
+    while (!v.empty()) {
+        auto comma = v.find(',');
+        auto name = trim(v.substr(0, comma));
+        if (!name.empty())
+            out.emplace_back(name);
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+    }
+    return out;
+}
+
+using setter = std::function<bool(cluster_options&, std::string_view)>;
+
+setter ms(std::chrono::milliseconds cluster_options::*field)
+{
+    return [field](cluster_options& o, std::string_view v) {
+        std::int64_t n = 0;
+        if (!to_int(v, n))
+            return false;
+        o.*field = std::chrono::milliseconds(n);
+        return true;
+    };
+}
+
+setter flag(bool cluster_options::*field)
+{
+    return [field](cluster_options& o, std::string_view v) { return to_bool(v, o.*field); };
+}
+
+template <class Int>
+setter number(Int cluster_options::*field)
+{
+    return [field](cluster_options& o, std::string_view v) { return to_int(v, o.*field); };
+}
+
+setter text(std::string cluster_options::*field)
+{
+    return [field](cluster_options& o, std::string_view v) {
+        o.*field = std::string(v);
+        return true;
+    };
+}
+
+const std::map<std::string, setter, std::less<>>& setters()
+{
+    static const std::map<std::string, setter, std::less<>> table{
+        {"brokerClusterName", text(&cluster_options::cluster_name)},
+        {"brokerName",
+         [](cluster_options& o, std::string_view v) {
+             o.broker_names = split_names(v);
+             o.brokers = std::max(o.brokers, o.broker_names.size());
+             return !o.broker_names.empty();
+         }},
+        {"brokerCount", number(&cluster_options::brokers)},
+        {"autoCreateTopicEnable", flag(&cluster_options::auto_create_topic)},
+        {"autoCreateSubscriptionGroup", flag(&cluster_options::auto_create_subscription_group)},
+        {"defaultTopicQueueNums", number(&cluster_options::default_topic_queue_nums)},
+        {"messageDelayLevel", text(&cluster_options::message_delay_level)},
+        {"delayTimeScale", [](cluster_options& o, std::string_view v) { return to_double(v, o.delay_time_scale); }},
+        {"timerWheelEnable", flag(&cluster_options::timer_wheel_enable)},
+        {"transactionCheckInterval", ms(&cluster_options::transaction_check_interval)},
+        {"transactionTimeOut", ms(&cluster_options::transaction_timeout)},
+        {"transactionCheckMax", number(&cluster_options::transaction_check_max)},
+        {"longPollingEnable", flag(&cluster_options::long_polling_enable)},
+        {"shortPollingTimeMills", ms(&cluster_options::short_polling_time)},
+        {"enablePropertyFilter", flag(&cluster_options::enable_property_filter)},
+        {"maxMessageSize", number(&cluster_options::max_message_size)},
+        {"regionId", text(&cluster_options::region_id)},
+        {"traceOn", flag(&cluster_options::trace_on)},
+        {"aclEnable", flag(&cluster_options::acl_enable)},
+        {"namesrvPort", number(&cluster_options::namesrv_port)},
+        {"listenPort",
+         [](cluster_options& o, std::string_view v) {
+             std::uint16_t port = 0;
+             if (!to_int(v, port))
+                 return false;
+             o.broker_ports = {port};
+             return true;
+         }},
+        {"storePathRootDir", text(&cluster_options::data_dir)},
+        {"tlsCertFile", text(&cluster_options::tls_cert_file)},
+        {"tlsKeyFile", text(&cluster_options::tls_key_file)},
+    };
+    return table;
+}
+
+}  // namespace
+
+bool parse_cluster_config(std::string_view input, cluster_options& opts, std::string& error)
+{
+    int line_no = 0;
+    while (!input.empty()) {
+        auto nl = input.find('\n');
+        auto line = trim(input.substr(0, nl));
+        input = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
+        ++line_no;
+        if (line.empty() || line.front() == '#')
+            continue;
+        auto eq = line.find('=');
+        if (eq == std::string_view::npos) {
+            error = fmt::format("line {}: expected key=value", line_no);
+            return false;
+        }
+        const auto key = trim(line.substr(0, eq));
+        const auto value = trim(line.substr(eq + 1));
+        auto it = setters().find(key);
+        if (it == setters().end()) {
+            error = fmt::format("line {}: unknown key '{}'", line_no, key);
+            return false;
+        }
+        if (!it->second(opts, value)) {
+            error = fmt::format("line {}: bad value '{}' for {}", line_no, value, key);
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace corocket::testing
