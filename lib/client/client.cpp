@@ -101,7 +101,8 @@ void client_impl::shutdown_now()
 
 remoting::connection client_impl::connection_for(const std::string& address)
 {
-    if (auto it = connections_.find(address); it != connections_.end() && it->second.is_open())
+    if (auto it = connections_.find(address);
+        it != connections_.end() && it->second.is_open() && !it->second.is_draining())
         return it->second;
     remoting::connection conn(ex_, address, conn_opts_);
     std::weak_ptr<remoting::detail::connection_impl> weak_conn = conn.impl();
@@ -173,6 +174,8 @@ client_impl::op<remoting::command> client_impl::invoke_namesrv(command request)
 
 client_impl::op<topic_route> client_impl::route(std::string topic, bool force)
 {
+    if (stopping_)
+        co_return std::tuple{make_error_code(client_errc::not_running), topic_route{}};
     if (!force)
         if (auto it = routes_.find(topic); it != routes_.end())
             co_return std::tuple{error_code{}, it->second};

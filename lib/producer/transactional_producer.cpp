@@ -39,8 +39,10 @@ asio::awaitable<guarded_state> run_guarded(const F& f, const Args&... args)
     try {
         if (!f)
             co_return guarded_state{transaction_state::unknown, "no handler"};
-        const transaction_state s = co_await f(args...);
-        co_return guarded_state{s, {}};
+        // Not `guarded_state{co_await f(...), {}}`: GCC 12 miscompiles co_await inside a braced
+        // aggregate initializer (the string member is destroyed twice).
+        const transaction_state state = co_await f(args...);
+        co_return guarded_state{state, {}};
     } catch (const std::exception& e) {
         co_return guarded_state{transaction_state::unknown, e.what()};
     } catch (...) {
@@ -149,8 +151,7 @@ transactional_producer_impl::op<transaction_result> transactional_producer_impl:
     if (auto ec = base.prepare(msg, p, out.half.diag))
         co_return std::tuple{ec, std::move(out)};
     const std::string wire_topic = p.topic;
-    const send_options defaults;  // named: GCC 12 mangles braced temporaries in co_await expressions
-    auto [ec, half] = co_await base.deliver(p, msg, defaults, send_mode::half, deadline);
+    auto [ec, half] = co_await base.deliver(p, msg, {}, send_mode::half, deadline);
     out.half = std::move(half);
     if (ec)
         co_return std::tuple{ec, std::move(out)};

@@ -210,6 +210,7 @@ private:
     void register_sql_filters(const std::string& group, const std::vector<subscription_data>& subs);
     void expire_clients(std::int64_t now);
     void remove_channel(channel_id ch);
+    std::int64_t client_scan_interval() const noexcept;
 
     // transactions (broker_tx.cpp)
     response end_transaction(remoting::command& req, std::int64_t now);

@@ -170,7 +170,8 @@ void broker_core::check_transactions(std::int64_t now)
         auto props = java_properties::parse(half.properties);
         const std::int64_t checked = to_long(props.get(pn::transaction_check_times)).value_or(0);
         if (checked >= check_max) {
-            // Given up: parked in TRANS_CHECK_MAX_TIME_TOPIC.
+            // Given up: parked in TRANS_CHECK_MAX_TIME_TOPIC (createTopicOfTranCheckMaxTime).
+            create_topic_in_send_back(check_max_topic, 1, queue_data::perm_read | queue_data::perm_write, 0);
             inner_message give_up = inner_from(half);
             give_up.topic = check_max_topic;
             give_up.queue_id = 0;

@@ -279,7 +279,8 @@ TEST_CASE("Broker: auto-creation from TBW102 clamps to defaultTopicQueueNums and
     with_cluster({}, [](asio::io_context& ioc, testing::embedded_cluster& cluster) -> asio::awaitable<void> {
         test_client b(ioc.get_executor(), cluster.broker_address());
         test_client ns(ioc.get_executor(), cluster.namesrv_address());
-        CHECK((co_await ns.call(route_request("AutoTopic"))).code == rs::topic_not_exist);
+        auto awaited28 = co_await ns.call(route_request("AutoTopic"));
+        CHECK(awaited28.code == rs::topic_not_exist);
         send_args a;
         a.topic = "AutoTopic";
         a.default_queues = 4;
@@ -295,7 +296,8 @@ TEST_CASE("Broker: auto-creation from TBW102 clamps to defaultTopicQueueNums and
         a.topic = "AutoTopicBig";
         a.default_queues = 100;  // clamped to TBW102's 8
         co_await send_ok(b, a);
-        REQUIRE(!parse_topic_route((co_await ns.call(route_request("AutoTopicBig"))).body, route));
+        auto awaited29 = co_await ns.call(route_request("AutoTopicBig"));
+        REQUIRE(!parse_topic_route(awaited29.body, route));
         CHECK(route.queue_datas[0].write_queue_nums == 8);
         co_await b.close();
         co_await ns.close();
@@ -304,11 +306,13 @@ TEST_CASE("Broker: auto-creation from TBW102 clamps to defaultTopicQueueNums and
     no_auto.auto_create_topic = false;
     with_cluster(no_auto, [](asio::io_context& ioc, testing::embedded_cluster& cluster) -> asio::awaitable<void> {
         test_client ns(ioc.get_executor(), cluster.namesrv_address());
-        CHECK((co_await ns.call(route_request("TBW102"))).code == rs::topic_not_exist);
+        auto awaited30 = co_await ns.call(route_request("TBW102"));
+        CHECK(awaited30.code == rs::topic_not_exist);
         test_client b(ioc.get_executor(), cluster.broker_address());
         send_args a;
         a.topic = "AutoTopic";
-        CHECK((co_await b.call(send_v2(a))).code == rs::topic_not_exist);
+        auto awaited31 = co_await b.call(send_v2(a));
+        CHECK(awaited31.code == rs::topic_not_exist);
         co_await b.close();
         co_await ns.close();
     });
