@@ -39,7 +39,7 @@ int main(int argc, char** argv)
                 fmt::print("{} {} -> queue {} offset {}\n", key, step, r.queue.queue_id, r.queue_offset);
             }
         }
-        fmt::print(ordered ? "every order stayed on its queue\n" : "an order changed queues!\n");
+        fmt::print("{}\n", ordered ? "every order stayed on its queue" : "an order changed queues!");
         co_await producer.async_stop(example::tuple_token);
         co_await client.async_stop(example::tuple_token);
         co_await ctx.stop();

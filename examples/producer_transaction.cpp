@@ -9,6 +9,7 @@
 #include <corocket/transactional_producer.hpp>
 
 #include <set>
+#include <vector>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -43,22 +44,24 @@ int main(int argc, char** argv)
         if (producer.start())
             co_return 1;
 
-        for (const std::string order : {"order-1", "order-2", "order-3"}) {
+        const std::vector<std::string> orders{"order-1", "order-2", "order-3"};
+        for (const std::string& order : orders) {
             corocket::message msg(topic, "payment for " + order);
             msg.set_key(order);
-            auto [ec, r] = co_await producer.async_send_in_transaction(
-                std::move(msg),
-                [&, order](const corocket::message&, const corocket::send_result&) -> asio::awaitable<corocket::transaction_state> {
-                    asio::steady_timer io(co_await asio::this_coro::executor, 5ms);  // "write the row"
-                    co_await io.async_wait(example::tuple_token);
-                    if (order == "order-2")
-                        co_return corocket::transaction_state::rollback;  // the payment was refused
-                    db.committed.insert(order);
-                    // order-3: committed locally, but we pretend the answer got lost.
-                    co_return order == "order-3" ? corocket::transaction_state::unknown
-                                                 : corocket::transaction_state::commit;
-                },
-                example::tuple_token);
+            // The local transaction. (Named rather than written inside the co_await expression:
+            // GCC 12 miscompiles temporaries with non-trivial members, such as a lambda capturing
+            // a std::string, in a full-expression that contains co_await.)
+            auto local = [&db, order](const corocket::message&,
+                                      const corocket::send_result&) -> asio::awaitable<corocket::transaction_state> {
+                asio::steady_timer io(co_await asio::this_coro::executor, 5ms);  // "write the row"
+                co_await io.async_wait(example::tuple_token);
+                if (order == "order-2")
+                    co_return corocket::transaction_state::rollback;  // the payment was refused
+                db.committed.insert(order);
+                // order-3: committed locally, but we pretend the answer got lost.
+                co_return order == "order-3" ? corocket::transaction_state::unknown : corocket::transaction_state::commit;
+            };
+            auto [ec, r] = co_await producer.async_send_in_transaction(std::move(msg), local, example::tuple_token);
             if (ec) {
                 fmt::print("half message not stored: {} ({})\n", ec.message(), r.half.diag.to_string());
                 co_return 1;
