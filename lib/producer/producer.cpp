@@ -101,8 +101,9 @@ error_code producer_impl::start(diagnostics* diag)
     }
     client_->start();
     started_ = true;
-    // Resolving the topics teaches the client their brokers, which then get a heartbeat naming
-    // this group at once (a broker only checks back with producers it knows).
+    // Resolving the topics teaches the client their brokers; the heartbeat then names this group
+    // to all of them at once, as Java's producer start does (a broker only checks back with
+    // producers it knows, and it would otherwise learn of the group at the next periodic one).
     std::vector<std::string> topics{cfg_.default_topic};
     for (const auto& t : cfg_.topics)
         topics.push_back(wrap_namespace(name_space(), t));
@@ -112,6 +113,7 @@ error_code producer_impl::start(diagnostics* diag)
             if (ec)
                 self->log().debug("corocket: producer {}: no route for {} yet: {}", self->cfg_.group, t, ec.message());
         }
+        co_await self->client_->heartbeat_all();
     }(shared_from_this(), std::move(topics)));
     return {};
 }
@@ -282,7 +284,8 @@ producer_impl::op<send_result> producer_impl::attempt(prepared_send& p, const me
     } else {
         const auto remaining = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start),
                                         std::chrono::milliseconds{1});
-        auto [cec, resp] = co_await client_->invoke(address, std::move(request), {remaining});
+        const remoting::call_options call{remaining};  // named: GCC 12 mangles braced temporaries in co_await
+        auto [cec, resp] = co_await client_->invoke(address, std::move(request), call);
         ec = cec ? cec : parse_send_response(resp, p, mq.topic, mq.broker_name, r, diag);
     }
     ctx.latency = elapsed_ms(start);

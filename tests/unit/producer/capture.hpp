@@ -1,18 +1,15 @@
-// Loads one frame of the golden wire captures (tests/wire/*.jsonl) as a decoded command.
+// One frame of the golden wire captures (tests/support/wire_captures.hpp) as a decoded command,
+// and headers in a form that compares regardless of key and property order.
 #pragma once
 
 #include <corocket/remoting/command.hpp>
 
 #include "message/properties.hpp"
 #include "remoting/header_codec.hpp"
-#include "util/json.hpp"
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
+#include "wire_captures.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -22,45 +19,24 @@ namespace corocket::test {
 
 struct capture_frame {
     remoting::command cmd;
-    boost::json::object line;
-
-    const boost::json::object& annot() const { return line.at("annot").as_object(); }
+    const wire_frame* frame = nullptr;
 };
 
-inline std::string unhex_capture(std::string_view hex)
-{
-    const auto nibble = [](char c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return c - 'A' + 10;
-    };
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-    return out;
-}
-
 /// Frame `seq` of `file` (e.g. "send_json.jsonl").
-inline capture_frame load_capture(std::string_view file, std::int64_t seq)
+inline capture_frame load_capture(const std::string& file, std::int64_t seq)
 {
-    std::ifstream in(std::string(COROCKET_WIRE_DIR) + "/" + std::string(file));
-    REQUIRE(in.good());
-    for (std::string line; std::getline(in, line);) {
-        boost::json::value v;
-        REQUIRE_FALSE(detail::parse_lenient_json(line, v));
-        auto& o = v.as_object();
-        if (o.at("seq").to_number<std::int64_t>() != seq)
+    for (const auto& f : wire_frames(file)) {
+        if (f.seq != seq)
             continue;
-        capture_frame f;
-        f.line = o;
-        REQUIRE_FALSE(remoting::detail::decode_frame_bytes(unhex_capture(o.at("frame_hex").as_string()), f.cmd));
-        return f;
+        capture_frame out;
+        out.frame = &f;
+        REQUIRE_FALSE(remoting::detail::decode_frame_bytes(f.bytes, out.cmd));
+        return out;
     }
-    throw std::runtime_error("no such capture frame");
+    throw std::runtime_error("no frame " + std::to_string(seq) + " in " + file);
 }
 
-/// ext fields as a sorted map, with a properties field ("i" / "properties") decoded, so that
-/// two headers compare regardless of key and property order.
+/// ext fields as a sorted map, with a properties field ("i" / "properties") decoded.
 inline std::map<std::string, std::string> comparable_fields(const remoting::ext_fields& f)
 {
     std::map<std::string, std::string> out;

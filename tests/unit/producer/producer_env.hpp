@@ -72,8 +72,8 @@ public:
         REQUIRE(decoded);
         auto req = remoting::command::request(remoting::request_code::view_message_by_id);
         req.ext_fields.set("offset", std::to_string(decoded->second));
-        auto [ec, resp] = co_await client.async_invoke(decoded->first.to_string(), std::move(req),
-                                                       {std::chrono::seconds(5)}, tuple_token);
+        const remoting::call_options call{std::chrono::seconds(5)};
+        auto [ec, resp] = co_await client.async_invoke(decoded->first.to_string(), std::move(req), call, tuple_token);
         REQUIRE_FALSE(ec);
         INFO("VIEW_MESSAGE_BY_ID: " << resp.code << " " << resp.remark.value_or(""));
         REQUIRE(resp.code == remoting::response_code::success);
@@ -102,7 +102,8 @@ public:
         f.set("subscription", "*");
         f.set("subVersion", "0");
         f.set("expressionType", "TAG");
-        auto [ec, resp] = co_await client.async_invoke(address, std::move(req), {std::chrono::seconds(10)}, tuple_token);
+        const remoting::call_options call{std::chrono::seconds(10)};
+        auto [ec, resp] = co_await client.async_invoke(address, std::move(req), call, tuple_token);
         REQUIRE_FALSE(ec);
         pull_answer out;
         out.code = resp.code;

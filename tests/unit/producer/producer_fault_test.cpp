@@ -77,16 +77,19 @@ TEST_CASE("SYSTEM_BUSY from one broker is retried on the other broker")
         cfg.hooks.push_back(log);
         producer p(env.client, cfg);
         REQUIRE_FALSE(p.start());
+        // Each broker answers its next send SYSTEM_BUSY: the send goes X (busy), Y (busy), X.
         env.broker().inject_response(rc::send_message_v2, remoting::response_code::system_busy, 1);
         auto [ec, r] = co_await p.async_send(message(topic, "busy"), tuple_token);
         REQUIRE_FALSE(ec);
-        REQUIRE(log->after.size() == 2);
+        REQUIRE(log->after.size() == 3);
         CHECK(log->after[0].error == make_broker_error(remoting::response_code::system_busy));
-        CHECK_FALSE(log->after[1].error);
-        CHECK(log->after[1].attempt == 1);
-        CHECK(log->after[0].broker != log->after[1].broker);
-        CHECK(r.queue.broker_name == log->after[1].broker);
-        CHECK_THAT(r.diag.client_message, Catch::Contains("attempt 1"));
+        CHECK(log->after[1].error == make_broker_error(remoting::response_code::system_busy));
+        CHECK_FALSE(log->after[2].error);
+        CHECK(log->after[2].attempt == 2);
+        CHECK(log->after[0].broker != log->after[1].broker);  // each retry on another broker
+        CHECK(log->after[2].broker == log->after[0].broker);
+        CHECK(r.queue.broker_name == log->after[2].broker);
+        CHECK_THAT(r.diag.client_message, Catch::Contains("attempt 2"));
         auto stored = co_await env.view(r.offset_msg_id);
         CHECK(stored.messages()[0].body() == "busy");
 
@@ -97,6 +100,7 @@ TEST_CASE("SYSTEM_BUSY from one broker is retried on the other broker")
         CHECK(ec2 == make_broker_error(remoting::response_code::system_busy));
         CHECK(log->after.size() == 3);
         CHECK_THAT(r2.diag.client_message, Catch::Contains("attempt 3"));
+        env.broker().inject_response(rc::send_message_v2, 0, 0);  // clear what is left
 
         // A non-retriable answer fails at once.
         log->after.clear();
@@ -104,6 +108,7 @@ TEST_CASE("SYSTEM_BUSY from one broker is retried on the other broker")
         auto [ec3, r3] = co_await p.async_send(message(topic, "illegal"), tuple_token);
         CHECK(ec3 == make_broker_error(remoting::response_code::message_illegal));
         CHECK(log->after.size() == 1);
+        env.broker().inject_response(rc::send_message_v2, 0, 0);
 
         // Stored with a flush timeout: a status, not an error, and not retried.
         log->after.clear();
@@ -133,10 +138,13 @@ TEST_CASE("a failing broker is avoided for a while (latency fault avoidance), un
             cfg.hooks.push_back(log);
             producer p(env.client, cfg);
             REQUIRE_FALSE(p.start());
+            // Both brokers answer one send SYSTEM_BUSY: X (busy), Y (busy), X (ok). X's success
+            // clears its isolation; Y stays isolated for 10 s.
             env.broker().inject_response(rc::send_message_v2, remoting::response_code::system_busy, 1);
             auto [ec, r] = co_await p.async_send(message(topic, "x"), tuple_token);
             REQUIRE_FALSE(ec);
-            const std::string failed = log->after[0].broker;
+            REQUIRE(log->after.size() == 3);
+            const std::string failed = log->after[1].broker;
             std::map<std::string, int> per_broker;
             for (int i = 0; i < 20; ++i) {
                 auto [e, rr] = co_await p.async_send(message(topic, "y"), tuple_token);
