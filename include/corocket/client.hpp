@@ -196,9 +196,13 @@ public:
     /// Adds or replaces a consumer group in the heartbeat. Returns false if it was there.
     bool register_consumer(consumer_registration registration);
 
-    /// Handles request `code` from brokers (one handler per code; later calls replace).
-    void set_request_handler(int code, peer_request_handler handler);
-    void clear_request_handler(int code);
+    /// Handles request `code` from brokers. With a `group` (wire name), only requests naming that
+    /// group in `consumerGroup` or `group` (NOTIFY_CONSUMER_IDS_CHANGED, GET_CONSUMER_RUNNING_INFO,
+    /// CONSUME_MESSAGE_DIRECTLY, RESET_CONSUMER_CLIENT_OFFSET) reach it, so several consumers can
+    /// share a client; without, it gets every request of that code no group handler takes.
+    /// A later call for the same (code, group) replaces the handler.
+    void set_request_handler(int code, peer_request_handler handler, std::string group = {});
+    void clear_request_handler(int code, std::string group = {});
 
     /// The cached route of a topic (no I/O); nullptr when not cached.
     const topic_route* cached_route(std::string_view topic) const;

@@ -101,7 +101,8 @@ void client_impl::shutdown_now()
 
 remoting::connection client_impl::connection_for(const std::string& address)
 {
-    if (auto it = connections_.find(address); it != connections_.end() && it->second.is_open())
+    if (auto it = connections_.find(address);
+        it != connections_.end() && it->second.is_open() && !it->second.is_draining())
         return it->second;
     remoting::connection conn(ex_, address, conn_opts_);
     std::weak_ptr<remoting::detail::connection_impl> weak_conn = conn.impl();
@@ -123,14 +124,29 @@ remoting::connection client_impl::connection_for(const std::string& address)
     return conn;
 }
 
+// A request naming a group (consumerGroup / group) goes to that group's handler; anything else,
+// or a group without its own handler, to the code's general handler.
 void client_impl::on_peer_request(remoting::connection conn, command request)
 {
-    if (auto it = handlers_.find(request.code); it != handlers_.end()) {
+    std::string_view group = request.ext_fields.get("consumerGroup");
+    if (group.empty())
+        group = request.ext_fields.get("group");
+    auto it = handlers_.end();
+    if (!group.empty())
+        it = handlers_.find(handler_key{request.code, std::string(group)});
+    if (it == handlers_.end())
+        it = handlers_.find(handler_key{request.code, {}});
+    if (it != handlers_.end()) {
         it->second(std::move(conn), std::move(request));
         return;
     }
     if (request.is_oneway())
         return;
+    if (!group.empty() && request.code == remoting::request_code::get_consumer_running_info) {
+        conn.send_response(command::response_to(request, remoting::response_code::system_error,
+                                                fmt::format("The Consumer Group <{}> not exist in this consumer", group)));
+        return;
+    }
     conn.send_response(command::response_to(request, remoting::response_code::request_code_not_supported,
                                             fmt::format(" request type {} not supported", request.code)));
 }
@@ -161,7 +177,8 @@ client_impl::op<remoting::command> client_impl::invoke_namesrv(command request)
     error_code last;
     for (std::size_t i = 0; i < name_servers_.size(); ++i) {
         const std::string addr = name_servers_.current();
-        auto [ec, resp] = co_await invoke(addr, request, {cfg_.rpc_timeout});
+        command attempt = request;  // named: GCC 12 mis-copies class prvalues into coroutine frames
+        auto [ec, resp] = co_await invoke(addr, std::move(attempt), remoting::call_options{cfg_.rpc_timeout});
         if (!ec || ec == client_errc::operation_aborted || ec == client_errc::not_running)
             co_return std::tuple{ec, std::move(resp)};
         cfg_.log.warn("corocket: name server {} failed: {}", addr, ec.message());
@@ -173,10 +190,13 @@ client_impl::op<remoting::command> client_impl::invoke_namesrv(command request)
 
 client_impl::op<topic_route> client_impl::route(std::string topic, bool force)
 {
+    if (stopping_)
+        co_return std::tuple{make_error_code(client_errc::not_running), topic_route{}};
     if (!force)
         if (auto it = routes_.find(topic); it != routes_.end())
             co_return std::tuple{error_code{}, it->second};
-    auto [ec, resp] = co_await invoke_namesrv(route_request(topic));
+    command req = route_request(topic);
+    auto [ec, resp] = co_await invoke_namesrv(std::move(req));
     if (ec)
         co_return std::tuple{ec, topic_route{}};
     if (resp.code != remoting::response_code::success) {
@@ -200,7 +220,8 @@ client_impl::op<topic_route> client_impl::route(std::string topic, bool force)
 
 client_impl::op<cluster_info> client_impl::cluster()
 {
-    auto [ec, resp] = co_await invoke_namesrv(command::request(remoting::request_code::get_broker_cluster_info));
+    command req = command::request(remoting::request_code::get_broker_cluster_info);
+    auto [ec, resp] = co_await invoke_namesrv(std::move(req));
     if (ec)
         co_return std::tuple{ec, cluster_info{}};
     if (resp.code != remoting::response_code::success)
@@ -227,7 +248,8 @@ client_impl::op<> client_impl::heartbeat_all()
     const std::string body = heartbeat_body(client_id_, producers_, consumers_);
     error_code first_error;
     for (const auto& addr : heartbeat_targets()) {
-        auto [ec, resp] = co_await invoke(addr, heartbeat_request(body), {cfg_.rpc_timeout});
+        command req = heartbeat_request(body);
+        auto [ec, resp] = co_await invoke(addr, std::move(req), remoting::call_options{cfg_.rpc_timeout});
         if (!ec && resp.code != remoting::response_code::success)
             ec = make_broker_error(resp.code);
         if (ec) {
@@ -249,7 +271,8 @@ client_impl::op<> client_impl::unregister_everywhere(const std::string& group, b
             for (const auto& [id, addr] : b.broker_addrs)
                 brokers.insert(addr);
     for (const auto& addr : brokers) {
-        auto [ec, resp] = co_await invoke(addr, unregister_request(client_id_, group, producer), {cfg_.rpc_timeout});
+        command req = unregister_request(client_id_, group, producer);
+        auto [ec, resp] = co_await invoke(addr, std::move(req), remoting::call_options{cfg_.rpc_timeout});
         if (ec)
             cfg_.log.debug("corocket: unregister {} at {} failed: {}", group, addr, ec.message());
     }
@@ -374,8 +397,11 @@ bool client::running() const noexcept { return impl_->running(); }
 void client::start() { impl_->start(); }
 bool client::register_producer(std::string group) { return impl_->register_producer(std::move(group)); }
 bool client::register_consumer(consumer_registration r) { return impl_->register_consumer(std::move(r)); }
-void client::set_request_handler(int code, peer_request_handler h) { impl_->set_request_handler(code, std::move(h)); }
-void client::clear_request_handler(int code) { impl_->clear_request_handler(code); }
+void client::set_request_handler(int code, peer_request_handler h, std::string group)
+{
+    impl_->set_request_handler(code, std::move(h), std::move(group));
+}
+void client::clear_request_handler(int code, std::string group) { impl_->clear_request_handler(code, std::move(group)); }
 const topic_route* client::cached_route(std::string_view topic) const { return impl_->cached_route(topic); }
 void client::invalidate_route(std::string_view topic) { impl_->invalidate_route(topic); }
 std::string client::broker_address(std::string_view name, std::int64_t id) const

@@ -4,6 +4,7 @@
 #include <corocket/client.hpp>
 
 #include "client/name_servers.hpp"
+#include "util/launch.hpp"
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -54,25 +55,20 @@ public:
     template <class R, class Handler>
     void launch(boost::asio::awaitable<R> body, Handler handler)
     {
-        namespace asio = boost::asio;
-        auto slot = asio::get_associated_cancellation_slot(handler);
         ++children_;
-        asio::co_spawn(ex_, std::move(body),
-                       asio::bind_cancellation_slot(slot, [self = shared_from_this(), h = std::move(handler)](
-                                                              std::exception_ptr e, R result) mutable {
-                           self->child_done();
-                           if (e)
-                               std::rethrow_exception(e);
-                           std::apply(
-                               [&](auto&... a) { asio::post(self->ex_, asio::append(std::move(h), std::move(a)...)); },
-                               result);
-                       }));
+        launch_op(ex_, std::move(body), std::move(handler), [self = shared_from_this()] { self->child_done(); });
     }
 
     bool register_producer(std::string group);
     bool register_consumer(consumer_registration reg);
-    void set_request_handler(int code, peer_request_handler h) { handlers_[code] = std::move(h); }
-    void clear_request_handler(int code) { handlers_.erase(code); }
+    void set_request_handler(int code, peer_request_handler h, std::string group = {})
+    {
+        handlers_[handler_key{code, std::move(group)}] = std::move(h);
+    }
+    void clear_request_handler(int code, std::string group = {})
+    {
+        handlers_.erase(handler_key{code, std::move(group)});
+    }
     const topic_route* cached_route(std::string_view topic) const;
     void invalidate_route(std::string_view topic);
     std::string broker_address(std::string_view broker_name, std::int64_t broker_id) const;
@@ -97,7 +93,8 @@ private:
     std::set<std::string, std::less<>> heartbeated_;
     std::vector<std::string> producers_;
     std::vector<consumer_registration> consumers_;
-    std::map<int, peer_request_handler> handlers_;
+    using handler_key = std::pair<int, std::string>;  // (request code, group or "" for all)
+    std::map<handler_key, peer_request_handler> handlers_;
     bool started_ = false;
     bool stopping_ = false;
     int children_ = 0;

@@ -412,6 +412,11 @@ void connection_impl::deliver_response(command_view&& frame)
         return;
     }
     command resp = frame.to_owned();
+    if (resp.code == response_code::go_away && !draining_) {
+        // The server is shutting down (5.x): callers should reconnect; this one drains.
+        opts_.log.info("corocket: {} answered GO_AWAY; draining the connection", address_);
+        draining_ = true;
+    }
     if (!opts_.hooks.empty()) {
         command_header req;
         req.code = entry->request_code;
@@ -420,6 +425,8 @@ void connection_impl::deliver_response(command_view&& frame)
             hook->after_response(address_, req, resp);
     }
     complete_call(std::move(entry->handler), {}, std::move(resp));
+    if (draining_ && calls_.empty())
+        close(client_errc::connection_closed);
 }
 
 void connection_impl::handle_peer_request(command_view&& frame)
@@ -475,6 +482,10 @@ void connection_impl::close(error_code reason)
     for (auto& cb : close_callbacks_)
         asio::post(ex_, [cb = std::move(cb), reason] { cb(reason); });
     close_callbacks_.clear();
+    // A handler often captures its own connection handle; dropping it here breaks that cycle.
+    // Destroyed later, not now: close() may be running inside the handler.
+    asio::post(ex_, [h = std::move(handler_)] {});
+    handler_ = nullptr;
     if (!had_loops) {
         for (auto& h : close_waiters_)
             complete_done(std::move(h), {});
@@ -517,6 +528,7 @@ connection::connection(executor_type ex, std::string address, connection_options
 connection::executor_type connection::get_executor() const noexcept { return impl_->executor(); }
 const std::string& connection::address() const noexcept { return impl_->address(); }
 bool connection::is_open() const noexcept { return impl_->is_open(); }
+bool connection::is_draining() const noexcept { return impl_->is_draining(); }
 std::size_t connection::pending_calls() const noexcept { return impl_->pending_calls(); }
 error_code connection::close_reason() const noexcept { return impl_->close_reason(); }
 void connection::connect() { impl_->start_client(); }

@@ -41,6 +41,8 @@ public:
     const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
     const std::string& address() const noexcept { return address_; }
     bool is_open() const noexcept { return state_ != state::closed; }
+    /// The server answered GO_AWAY: finish what is pending, take no new calls.
+    bool is_draining() const noexcept { return draining_; }
     std::size_t pending_calls() const noexcept { return calls_.size(); }
     error_code close_reason() const noexcept { return close_reason_; }
 
@@ -105,6 +107,7 @@ private:
     std::vector<std::function<void(error_code)>> close_callbacks_;
     std::vector<done_handler> close_waiters_;
     int loops_running_ = 0;
+    bool draining_ = false;
 };
 
 }  // namespace corocket::remoting::detail

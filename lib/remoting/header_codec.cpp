@@ -38,11 +38,10 @@ json_field classify_field(std::string_view key) noexcept
     return json_field::unknown;
 }
 
-// A scalar JSON value as the parser reports it.
+// A scalar JSON value as the parser reports it (its text travels separately).
 struct json_scalar {
     enum kind_t { string, integer, number, boolean, null } kind;
     std::int64_t int_value = 0;  // for integer
-    bool bool_value = false;     // for boolean
 };
 
 // SAX handler filling a command_header. Nesting: depth 1 is the top-level object; depth 2 inside
@@ -62,8 +61,12 @@ public:
 
     bool on_object_begin(error_code& ec)
     {
-        if (depth_ == 1 && field_ == json_field::ext_fields) in_ext_ = true;
-        else if (depth_ > 0 && !skipping_nested()) return fail(ec);
+        if (depth_ == 1 && field_ == json_field::ext_fields) {
+            in_ext_ = true;
+            out_.ext_fields.clear();  // a repeated "extFields" replaces the whole map
+        } else if (depth_ > 0 && !skipping_nested()) {
+            return fail(ec);
+        }
         ++depth_;
         return true;
     }
@@ -130,7 +133,7 @@ public:
     }
     bool on_bool(bool b, error_code& ec)
     {
-        return on_scalar({json_scalar::boolean, 0, b}, b ? "true" : "false", ec);
+        return on_scalar({json_scalar::boolean}, b ? "true" : "false", ec);
     }
     bool on_null(error_code& ec) { return on_scalar({json_scalar::null}, {}, ec); }
 
@@ -191,7 +194,8 @@ private:
     {
         if (v.kind == json_scalar::null) {
             if (field_ == json_field::remark) out_.remark.reset();
-            return true;  // a null field keeps its default
+            if (field_ == json_field::ext_fields) out_.ext_fields.clear();
+            return true;  // a null number or language keeps its default
         }
         switch (field_) {
         case json_field::code: return set_int(out_.code, v, ec);
@@ -425,7 +429,8 @@ std::size_t json_size_estimate(const command_header& h)
 {
     std::size_t n = 128;  // the fixed keys and numbers
     if (h.remark) n += h.remark->size() + 12;
-    for (const auto& [k, v] : h.ext_fields) n += k.size() + v.size() + 6;
+    // Quotes, colon and comma, plus room for a few escapes (properties carry \u0001/\u0002).
+    for (const auto& [k, v] : h.ext_fields) n += k.size() + v.size() + v.size() / 8 + 6;
     return n;
 }
 

@@ -47,7 +47,9 @@ std::string acl_signature(const remoting::ext_fields& fields_without_signature, 
 
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_size = 0;
-    HMAC(EVP_sha1(), secret_key.data(), static_cast<int>(secret_key.size()),
+    // An empty string_view may carry a null pointer, which OpenSSL reads as "no key".
+    const char* key = secret_key.empty() ? "" : secret_key.data();
+    HMAC(EVP_sha1(), key, static_cast<int>(secret_key.size()),
          reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &mac_size);
     return base64(mac, static_cast<int>(mac_size));
 }

@@ -91,6 +91,9 @@ public:
     const std::string& address() const noexcept;
     /// False once closed (by close(), a failed connect, a lost connection or a framing error).
     bool is_open() const noexcept;
+    /// True once the server answered GO_AWAY (1500): pending calls finish, then it closes; new
+    /// calls belong on a new connection.
+    bool is_draining() const noexcept;
     /// Number of two-way calls waiting for a response.
     std::size_t pending_calls() const noexcept;
     /// Why the connection closed (empty while open).

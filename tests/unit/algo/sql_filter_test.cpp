@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -202,4 +204,40 @@ TEST_CASE("sql92: compile errors are reported with a reason", "[filter][sql]")
     REQUIRE_FALSE(sql_filter::compile("a = 5", f, nullptr));
     CHECK(sql_filter::compile("a = ", f, nullptr) == corocket::client_errc::invalid_argument);
     CHECK(f.expression() == "a = 5");
+}
+
+TEST_CASE("sql92: random token soup compiles or fails cleanly, and evaluates without crashing", "[filter][sql]")
+{
+    const char* vocabulary[] = {"a",  "b",   "x",       "TAGS", "=",    "<>",   ">",       ">=",    "<",
+                                "<=", "(",   ")",       ",",    "+",    "-",    "NOT",     "AND",   "OR",
+                                "IS", "NULL", "BETWEEN", "IN",  "TRUE", "FALSE", "CONTAINS", "1",   "2.5",
+                                "'s'", "''", "0",       "1e3",  "/**/", "--\n", "'it''s'", "!",    "."};
+    std::uint32_t state = 12345;
+    const auto next = [&] {
+        state = state * 1103515245u + 12345u;
+        return state >> 8;
+    };
+    int compiled = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string expr;
+        const auto length = 1 + next() % 12;
+        for (std::uint32_t i = 0; i < length; ++i)
+            expr += std::string(vocabulary[next() % std::size(vocabulary)]) + " ";
+        sql_filter f;
+        std::string error;
+        if (sql_filter::compile(expr, f, &error)) {
+            INFO(expr);
+            CHECK_FALSE(error.empty());
+            continue;
+        }
+        ++compiled;
+        f.evaluate([](std::string_view name) -> std::optional<std::string_view> {
+            if (name == "a")
+                return "5";
+            if (name == "b")
+                return "abc";
+            return std::nullopt;
+        });
+    }
+    CHECK(compiled > 100);
 }

@@ -356,3 +356,11 @@ TEST_CASE("language names match the Java LanguageCode enum")
     CHECK_FALSE(language_from_name("cpp"));
     CHECK_FALSE(language_from_name(""));
 }
+
+TEST_CASE("a repeated or null extFields replaces the whole map")
+{
+    auto h = decode_json(R"({"extFields":{"a":"1","b":"2"},"extFields":{"b":"3"}})");
+    REQUIRE(h.ext_fields.size() == 1);
+    CHECK(h.ext_fields.get("b") == "3");
+    CHECK(decode_json(R"({"extFields":{"a":"1"},"extFields":null})").ext_fields.empty());
+}

@@ -150,7 +150,13 @@ TEST_CASE("mutated captured frames never crash the reader or the decoders")
             case 0: s[pick(s.size())] ^= static_cast<char>(1u << pick(8)); break;
             case 1: s[pick(s.size())] = static_cast<char>(rng()); break;
             case 2: s.resize(pick(s.size() + 1)); break;
-            case 3: s.insert(pick(s.size() + 1), std::string(1 + pick(8), static_cast<char>(rng()))); break;
+            case 3: {
+                // Separate statements: argument evaluation order would differ between compilers.
+                std::size_t at = pick(s.size() + 1);
+                std::size_t n = 1 + pick(8);
+                s.insert(at, std::string(n, static_cast<char>(rng())));
+                break;
+            }
             default:
                 if (s.size() >= 4) {
                     // Big-endian 16- or 32-bit edge values land on length fields now and then.

@@ -1,0 +1,105 @@
+// corocket::push_consumer — Java's DefaultMQPushConsumer, concurrently consuming (protocol.md
+// §7.6–§7.9), written as structured coroutines: `co_await consumer.async_run(handler)` runs one
+// pull loop per assigned queue, the rebalance loop and the offset loop as children, and hands
+// batches of messages to `handler` (at most max_concurrency at once; a slow handler slows the
+// pulls). A batch the handler rejects goes back to the broker (CONSUMER_SEND_MSG_BACK, retried
+// later from %RETRY%<group>, then %DLQ%<group>); if that fails it is consumed again locally.
+// The committed offset of a queue never passes a message that is not done.
+#pragma once
+
+#include <corocket/client.hpp>
+#include <corocket/consumer_options.hpp>
+#include <corocket/message.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace corocket {
+
+namespace detail {
+class push_impl;
+}
+
+enum class consume_status {
+    success,      ///< CONSUME_SUCCESS
+    retry_later,  ///< RECONSUME_LATER: every message of the batch is retried
+};
+
+/// The application's handler: a coroutine over one batch (views valid until it completes).
+using consume_handler = std::function<boost::asio::awaitable<consume_status>(std::span<const message_view>)>;
+
+/// Wraps a plain callable as a consume_handler.
+consume_handler make_consume_handler(std::function<consume_status(std::span<const message_view>)> fn);
+
+struct push_options : consumer_options {
+    /// consumeMessageBatchMaxSize: messages per handler call.
+    int consume_batch_max_size = 1;
+    /// Handler calls running at once (Java's consume thread count).
+    std::size_t max_concurrency = 20;
+    /// A handler call running longer counts as retry_later (it is cancelled).
+    std::chrono::milliseconds consume_timeout{15 * 60 * 1000};
+    /// After this many deliveries the broker moves a message to %DLQ%<group>.
+    int max_reconsume_times = 16;
+    /// Delay before consuming a message again locally when sending it back failed.
+    std::chrono::milliseconds local_retry_delay{5000};
+    /// How long stop (and a queue's release) waits for handlers in flight.
+    std::chrono::milliseconds drain_timeout{30000};
+};
+
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe; use from the client's executor.
+class push_consumer {
+public:
+    push_consumer(client& c, push_options options);
+    ~push_consumer();
+    push_consumer(const push_consumer&) = delete;
+    push_consumer& operator=(const push_consumer&) = delete;
+
+    /// Before async_run: subscribe with a tag expression ("*", "TagA || TagB").
+    error_code subscribe(std::string topic, std::string expression = "*");
+    error_code subscribe_sql92(std::string topic, std::string expression);
+
+    /// The queues currently assigned to this consumer (including %RETRY%<group> ones).
+    std::vector<message_queue> assignment() const;
+
+    /// Consumes until async_stop (or terminal cancellation of this operation, which stops too).
+    /// Completes after the stop has finished: pulls stopped, handlers drained, offsets committed,
+    /// group unregistered.
+    /// @par Completion signature
+    /// `void(error_code)`.
+    template <class Token = boost::asio::deferred_t>
+    auto async_run(consume_handler handler, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [impl = impl_](auto h, consume_handler fn) { run_impl(impl, std::move(fn), done_handler(std::move(h))); },
+            token, std::move(handler));
+    }
+
+    /// Stops the consumer; completes when async_run's work is finished.
+    /// @par Completion signature
+    /// `void(error_code)`.
+    template <class Token = boost::asio::deferred_t>
+    auto async_stop(Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [impl = impl_](auto h) { stop_impl(impl, done_handler(std::move(h))); }, token);
+    }
+
+private:
+    using done_handler = boost::asio::any_completion_handler<void(error_code)>;
+    static void run_impl(const std::shared_ptr<detail::push_impl>&, consume_handler, done_handler);
+    static void stop_impl(const std::shared_ptr<detail::push_impl>&, done_handler);
+
+    std::shared_ptr<detail::push_impl> impl_;
+};
+
+}  // namespace corocket

@@ -1,0 +1,118 @@
+// What lite_pull_consumer and push_consumer share: subscriptions, queue assignment (rebalance
+// on NOTIFY_CONSUMER_IDS_CHANGED and every rebalance_interval), start offsets (§7.8), one pull
+// loop per assigned queue, offset persistence (broker or local file), and a structured stop.
+// Every loop is a child coroutine in one task_group on the client's executor.
+#pragma once
+
+#include <corocket/consumer_options.hpp>
+#include <corocket/offset_store.hpp>
+
+#include "consumer/pull_core.hpp"
+#include "consumer/task_group.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace corocket::detail {
+
+class consumer_base : public std::enable_shared_from_this<consumer_base> {
+public:
+    struct queue_state {
+        queue_state(message_queue q, boost::asio::any_io_executor ex) : mq(std::move(q)), wake(ex) {}
+        message_queue mq;
+        offset_tracker tracker;
+        std::int64_t next_pull = -1;
+        bool paused = false;
+        bool dropped = false;
+        task_group::handle loop;
+        boost::asio::steady_timer wake;  ///< cancelled to wake the pull loop early
+        std::int64_t last_pull_ms = 0;
+        std::int64_t last_consume_ms = 0;
+        int inflight = 0;  ///< handler calls running for this queue (push)
+    };
+    using state_ptr = std::shared_ptr<queue_state>;
+
+    consumer_base(client& c, consumer_options opts, consume_type type);
+    virtual ~consumer_base();
+
+    const consumer_options& options() const noexcept { return opts_; }
+    pull_core& core() noexcept { return *core_; }
+    client_impl& rt() noexcept { return core_->client(); }
+    bool running() const noexcept { return started_ && !stopping_; }
+
+    /// Before start: subscribe to `topic` with a tag or SQL92 expression (rebalanced queues).
+    error_code subscribe(std::string topic, std::string expression, std::string_view expression_type);
+    /// Before start: a fixed queue list instead of rebalancing.
+    void assign(std::vector<message_queue> queues);
+
+    void start();
+    /// Stops pulling, drains, commits, unregisters; completes when every child has finished.
+    boost::asio::awaitable<void> stop();
+    /// Commits the offsets of every assigned queue now (two-way).
+    boost::asio::awaitable<error_code> commit_all();
+
+    std::vector<message_queue> assignment() const;
+    state_ptr find(const message_queue& q) const;
+    /// Replaces a queue's state with a fresh one starting at `offset` (seek).
+    void restart_queue(const message_queue& q, std::int64_t offset);
+    void set_paused(const std::vector<message_queue>& queues, bool paused);
+    /// Schedules a rebalance now (NOTIFY_CONSUMER_IDS_CHANGED).
+    void trigger_rebalance();
+
+protected:
+    /// A pull found messages (already tracked in `st`).
+    virtual boost::asio::awaitable<void> on_found(state_ptr st, pull_result r) = 0;
+    /// A queue is being released: its loop has ended; wait for in-flight work.
+    virtual boost::asio::awaitable<void> drain(state_ptr) { co_return; }
+    /// A queue was dropped or restarted: forget what is buffered for it.
+    virtual void forget(const queue_state&) {}
+    /// Extra reason not to pull now.
+    virtual bool hold_back(const queue_state&) const { return false; }
+    /// COMMIT_OFFSET piggy-backed on pulls.
+    virtual bool piggyback_commit() const { return false; }
+
+    const subscription_data* subscription_for(const std::string& topic) const;
+    std::size_t cached_bytes() const;
+    std::int64_t now_ms() const;
+
+    std::shared_ptr<pull_core> core_;
+    consumer_options opts_;
+    consume_type type_;
+    std::map<std::string, subscription_data> subscriptions_;  ///< user topic → wire-free filter
+    std::optional<std::vector<message_queue>> assigned_;
+    std::map<message_queue, state_ptr> queues_;
+    task_group tasks_;
+    bool started_ = false;
+    bool stopping_ = false;
+    bool commit_on_stop_ = true;
+    std::optional<local_offset_file> file_;
+    offset_table file_offsets_;
+
+private:
+    boost::asio::awaitable<void> pull_loop(state_ptr st);
+    boost::asio::awaitable<void> rebalance_loop();
+    boost::asio::awaitable<void> persist_loop();
+    boost::asio::awaitable<void> rebalance_once();
+    boost::asio::awaitable<void> rebalance_topic(const std::string& topic);
+    boost::asio::awaitable<void> add_queue(message_queue q);
+    boost::asio::awaitable<void> remove_queue(message_queue q);
+    boost::asio::awaitable<std::tuple<error_code, std::int64_t>> start_offset(const message_queue& q);
+    boost::asio::awaitable<error_code> persist(bool final);
+    boost::asio::awaitable<void> wait(queue_state& st, std::chrono::milliseconds d);
+    void spawn_loop(const state_ptr& st);
+    consumer_registration registration() const;
+
+    boost::asio::steady_timer rebalance_cv_;
+    boost::asio::steady_timer persist_timer_;
+    task_group::handle rebalance_task_;
+    task_group::handle persist_task_;
+};
+
+}  // namespace corocket::detail

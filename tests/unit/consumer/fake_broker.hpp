@@ -1,0 +1,72 @@
+// A small in-process NameServer + Broker for the consumer tests, until the embedded cluster
+// (branch `broker`) serves pulls, offsets, heartbeats, send-back and locks. It follows the
+// broker behaviour of protocol.md §3.4–§3.11 closely enough for the consumer's protocol:
+// long-polled pulls, tag filtering, offset tables, consumer lists with NOTIFY_CONSUMER_IDS_CHANGED,
+// send-back to %RETRY%/%DLQ% with (scaled) delays, queue locks; plus fault injection.
+#pragma once
+
+#include <corocket/remoting/connection.hpp>
+#include <corocket/route.hpp>
+
+#include "loopback_peer.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace corocket::test {
+
+struct fake_options {
+    int brokers = 1;
+    /// Delays of send-back levels are multiplied by this (0.001 runs "10s" in 10 ms).
+    double delay_time_scale = 0.001;
+    int retry_max_times = 16;
+    /// A group without a committed offset reads 0 on a queue whose first message is "in memory".
+    bool young_queue_reads_zero = true;
+    /// Cap of how long a pull is held (whatever suspendTimeoutMillis says).
+    std::chrono::milliseconds long_poll_cap{2000};
+};
+
+class fake_cluster {
+public:
+    fake_cluster(boost::asio::any_io_executor ex, fake_options opts = {});
+    ~fake_cluster();
+
+    std::string namesrv_address() const;
+    std::string broker_address(int i = 0) const;
+    std::string broker_name(int i = 0) const { return "broker-" + std::string(1, static_cast<char>('a' + i)); }
+
+    /// Creates `topic` with `queues` queues on every broker.
+    void create_topic(const std::string& topic, int queues = 4);
+    /// Messages in a queue (its max offset).
+    std::int64_t max_offset(const std::string& topic, int queue_id, int broker = 0) const;
+    /// The committed offset of a group on a queue (-1 when none).
+    std::int64_t committed(const std::string& group, const std::string& topic, int queue_id, int broker = 0) const;
+    /// Bodies of every message stored in `topic` (all queues, all brokers).
+    std::vector<std::string> bodies(const std::string& topic) const;
+    /// Requests received with `code` (all brokers).
+    int requests(int code) const;
+    /// Answers the next `count` requests with `request_code` with `response_code`.
+    void inject_response(int request_code, int response_code, int count = 1);
+    /// Closes every client connection.
+    void drop_connections();
+    void close();
+
+private:
+    struct broker;
+    std::vector<std::unique_ptr<broker>> brokers_;
+    fake_options opts_;
+    std::map<int, std::pair<int, int>> injected_;  ///< request code → (response code, count)
+    std::map<int, int> counts_;
+    friend struct broker;
+};
+
+}  // namespace corocket::test

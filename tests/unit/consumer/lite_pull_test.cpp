@@ -1,0 +1,189 @@
+// lite_pull_consumer: assign and subscribe modes, poll, seek, pause/resume, commit and
+// auto-commit (asserted on the broker's committed offsets), rebalance between two members.
+#include <corocket/lite_pull_consumer.hpp>
+
+#include "consumer_env.hpp"
+#include "run_coro.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+namespace asio = boost::asio;
+using namespace corocket;
+using namespace corocket::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Polls until `want` messages arrived (or `limit` passed); returns body → times seen.
+asio::awaitable<std::map<std::string, int>> poll_bodies(lite_pull_consumer& lc, std::size_t want,
+                                                        std::chrono::milliseconds limit = 10s)
+{
+    std::map<std::string, int> seen;
+    std::size_t total = 0;
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (total < want && std::chrono::steady_clock::now() < end) {
+        auto [ec, r] = co_await lc.async_poll(200ms, tuple_token);
+        if (ec)
+            break;
+        for (const auto& m : r.messages()) {
+            ++seen[std::string(m.body())];
+            ++total;
+        }
+    }
+    co_return seen;
+}
+
+lite_pull_options lite_options(std::string group)
+{
+    lite_pull_options o;
+    o.group = std::move(group);
+    o.from_where = consume_from_where::first_offset;
+    o.broker_suspend = 300ms;
+    o.pull_timeout = 5s;
+    o.rebalance_interval = 300ms;
+    o.persist_interval = 100ms;
+    o.pull_error_delay = 100ms;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("lite pull, assign: poll everything, commit, seek, pause and resume")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        fake_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("LiteA");
+        cluster.create_topic(topic, 2);
+        client c(ioc.get_executor(), config_for(cluster));
+        c.start();
+        {
+            const bool sent = co_await send_many(c, topic, 20, 2);
+            REQUIRE(sent);
+        }
+        const auto group = unique_name("CG");
+        auto opts = lite_options(group);
+        opts.auto_commit = false;
+        lite_pull_consumer lc(c, opts);
+        const message_queue q0{topic, "broker-a", 0}, q1{topic, "broker-a", 1};
+        lc.assign({q1, q0});
+        lc.start();
+
+        auto seen = co_await poll_bodies(lc, 20);
+        CHECK(seen.size() == 20);
+        for (const auto& [body, n] : seen)
+            CHECK(n == 1);
+        CHECK(lc.assignment() == std::vector<message_queue>{q0, q1});
+
+        auto [cec] = co_await lc.async_commit(tuple_token);
+        REQUIRE_FALSE(cec);
+        CHECK(cluster.committed(group, topic, 0) == 10);
+        CHECK(cluster.committed(group, topic, 1) == 10);
+
+        // Seek back: the queue is read again from the start.
+        auto [sec] = co_await lc.async_seek_to_begin(q0, tuple_token);
+        REQUIRE_FALSE(sec);
+        auto again = co_await poll_bodies(lc, 10);
+        CHECK(again.size() == 10);
+        for (const auto& [body, n] : again)
+            CHECK(seen.contains(body));
+        lc.seek(q1, 8);
+        auto tail = co_await poll_bodies(lc, 2);
+        CHECK(tail == std::map<std::string, int>{{"m-17", 1}, {"m-19", 1}});
+
+        // Paused queues are not pulled; resuming brings their messages.
+        lc.pause({q0});
+        co_await sleep_for(400ms);  // let a pull already under way end
+        {
+            const bool sent = co_await send_many(c, topic, 4, 2, "p");
+            REQUIRE(sent);
+        }
+        auto only_q1 = co_await poll_bodies(lc, 4, 1500ms);
+        CHECK(only_q1 == std::map<std::string, int>{{"p-1", 1}, {"p-3", 1}});
+        lc.resume({q0});
+        auto q0_now = co_await poll_bodies(lc, 2);
+        CHECK(q0_now == std::map<std::string, int>{{"p-0", 1}, {"p-2", 1}});
+
+        auto [stop_ec] = co_await lc.async_stop(tuple_token);
+        CHECK_FALSE(stop_ec);
+        // auto_commit off: stop does not commit what was polled after the explicit commit.
+        CHECK(cluster.committed(group, topic, 0) == 10);
+        auto [pec, none] = co_await lc.async_poll(10ms, tuple_token);
+        CHECK(pec == client_errc::not_running);
+        co_await c.async_stop(tuple_token);
+    });
+}
+
+TEST_CASE("lite pull, subscribe: two members share the queues; the survivor takes over")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        fake_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("LiteS");
+        cluster.create_topic(topic, 4);
+        client c1(ioc.get_executor(), config_for(cluster));
+        client c2(ioc.get_executor(), config_for(cluster));
+        c1.start();
+        c2.start();
+        const auto group = unique_name("CG");
+        lite_pull_consumer a(c1, lite_options(group));
+        lite_pull_consumer b(c2, lite_options(group));
+        REQUIRE_FALSE(a.subscribe(topic, "*"));
+        REQUIRE_FALSE(b.subscribe(topic, "*"));
+        a.start();
+        b.start();
+        {
+            const bool split = co_await wait_until([&] { return a.assignment().size() == 2 && b.assignment().size() == 2; });
+            REQUIRE(split);
+        }
+        std::set<message_queue> all;
+        for (const auto& q : a.assignment())
+            all.insert(q);
+        for (const auto& q : b.assignment())
+            all.insert(q);
+        CHECK(all.size() == 4);
+
+        {
+            const bool sent = co_await send_many(c1, topic, 40, 4);
+            REQUIRE(sent);
+        }
+        std::map<std::string, int> seen_a, seen_b;
+        const auto end = std::chrono::steady_clock::now() + 10s;
+        while (seen_a.size() + seen_b.size() < 40 && std::chrono::steady_clock::now() < end) {
+            auto [ea, ra] = co_await a.async_poll(50ms, tuple_token);
+            for (const auto& m : ra.messages())
+                ++seen_a[std::string(m.body())];
+            auto [eb, rb] = co_await b.async_poll(50ms, tuple_token);
+            for (const auto& m : rb.messages())
+                ++seen_b[std::string(m.body())];
+        }
+        CHECK(seen_a.size() == 20);
+        CHECK(seen_b.size() == 20);
+        for (const auto& [body, n] : seen_a)
+            CHECK_FALSE(seen_b.contains(body));
+
+        // b leaves (committing what it polled); a takes all four queues and starts after b's offsets.
+        auto [bec] = co_await b.async_stop(tuple_token);
+        CHECK_FALSE(bec);
+        {
+            const bool taken = co_await wait_until([&] { return a.assignment().size() == 4; });
+            REQUIRE(taken);
+        }
+        {
+            const bool sent = co_await send_many(c1, topic, 8, 4, "after");
+            REQUIRE(sent);
+        }
+        auto rest = co_await poll_bodies(a, 8);
+        CHECK(rest.size() == 8);
+        for (const auto& [body, n] : rest)
+            CHECK(body.starts_with("after-"));  // nothing b consumed comes back
+
+        auto [aec] = co_await a.async_stop(tuple_token);
+        CHECK_FALSE(aec);
+        for (int q = 0; q < 4; ++q)
+            CHECK(cluster.committed(group, topic, q) == 12);  // auto-commit on stop
+        co_await c1.async_stop(tuple_token);
+        co_await c2.async_stop(tuple_token);
+    });
+}
