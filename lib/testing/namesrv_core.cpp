@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <set>
 
 namespace corocket::testing::detail {
@@ -21,30 +22,39 @@ namespace {
 /// MQVersion.Version.V4_9_4: from this client version on, routes are standard JSON.
 constexpr int version_v4_9_4 = 401;
 
-/// fastjson's default output for route data: the broker id keys of brokerAddrs unquoted.
-std::string legacy_route_json(std::string standard)
+/// fastjson's default output for route data: the integer keys (broker ids in brokerAddrs, the
+/// only integer-keyed map in a route) written without quotes: `{"0":"a"}` becomes `{0:"a"}`.
+std::string legacy_route_json(std::string_view standard)
 {
-    constexpr std::string_view marker = "\"brokerAddrs\":{";
-    for (std::size_t pos = standard.find(marker); pos != std::string::npos; pos = standard.find(marker, pos)) {
-        pos += marker.size();
-        while (pos < standard.size() && standard[pos] == '"') {
-            std::size_t digits = pos + 1;
-            while (digits < standard.size() && (std::isdigit(static_cast<unsigned char>(standard[digits])) || standard[digits] == '-'))
-                ++digits;
-            if (digits + 1 >= standard.size() || standard[digits] != '"' || standard[digits + 1] != ':')
-                break;
-            standard.erase(digits, 1);
-            standard.erase(pos, 1);
-            // Skip the value ("ip:port") and the comma to the next key.
-            std::size_t value_end = standard.find('"', standard.find('"', digits) + 1);
-            if (value_end == std::string::npos)
-                return standard;
-            pos = value_end + 1;
-            if (pos < standard.size() && standard[pos] == ',')
-                ++pos;
+    std::string out;
+    out.reserve(standard.size());
+    bool in_string = false;
+    for (std::size_t i = 0; i < standard.size(); ++i) {
+        const char c = standard[i];
+        if (in_string) {
+            out += c;
+            if (c == '\\' && i + 1 < standard.size())
+                out += standard[++i];
+            else if (c == '"')
+                in_string = false;
+            continue;
         }
+        if (c == '"' && !out.empty() && (out.back() == '{' || out.back() == ',')) {
+            // A key: unquote it if it is all digits.
+            std::size_t end = i + 1;
+            while (end < standard.size() && std::isdigit(static_cast<unsigned char>(standard[end])))
+                ++end;
+            if (end > i + 1 && end + 1 < standard.size() && standard[end] == '"' && standard[end + 1] == ':') {
+                out.append(standard.substr(i + 1, end - i - 1));
+                i = end;  // skip the closing quote
+                continue;
+            }
+        }
+        if (c == '"')
+            in_string = true;
+        out += c;
     }
-    return standard;
+    return out;
 }
 
 }  // namespace
@@ -94,7 +104,7 @@ std::optional<remoting::command> namesrv_core::handle(const remoting::command& r
         auto resp = remoting::command::response_to(req, rs::success);
         resp.body = to_json(*r);
         if (req.version < version_v4_9_4 && !h.opt_bool("acceptStandardJsonOnly"))
-            resp.body = legacy_route_json(std::move(resp.body));
+            resp.body = legacy_route_json(resp.body);
         return resp;
     }
     case rc::get_broker_cluster_info: {

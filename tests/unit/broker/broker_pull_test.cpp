@@ -77,7 +77,8 @@ TEST_CASE("Pull: FOUND, NO_MESSAGE_IN_QUEUE, OFFSET_OVERFLOW_ONE/BADLY and the r
             keys.push_back(k);
         CHECK(keys == std::vector<std::string>{"suggestWhichBrokerId", "nextBeginOffset", "maxOffset", "minOffset"});
         // The broker does not add MIN_OFFSET/MAX_OFFSET to the records: clients do that.
-        for (const auto& m : decode_messages(found.body).messages()) {
+        const auto batch = decode_messages(found.body);  // the views live in the batch
+        for (const auto& m : batch.messages()) {
             CHECK(!m.property("MIN_OFFSET"));
             CHECK(!m.property("MAX_OFFSET"));
         }

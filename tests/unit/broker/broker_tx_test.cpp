@@ -56,9 +56,11 @@ asio::awaitable<std::vector<std::string>> topic_bodies(test_client& c, const std
 {
     auto resp = co_await c.call(pull_all(topic, queue, 0));
     std::vector<std::string> out;
-    if (resp.code == rs::success)
-        for (const auto& m : decode_messages(resp.body).messages())
+    if (resp.code == rs::success) {
+        const auto batch = decode_messages(resp.body);  // the views live in the batch
+        for (const auto& m : batch.messages())
             out.emplace_back(m.body());
+    }
     co_return out;
 }
 
