@@ -13,6 +13,7 @@
 
 #include "message/properties.hpp"
 #include "run_coro.hpp"
+#include "sleep.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -37,14 +38,6 @@ using remoting::command;
 using namespace std::chrono_literals;
 
 inline constexpr auto tuple_token = asio::as_tuple(asio::deferred);
-
-/// Sleeps on the current executor.
-inline asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
-{
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_after(d);
-    co_await t.async_wait(tuple_token);
-}
 
 /// Milliseconds since the epoch.
 inline std::int64_t epoch_ms()

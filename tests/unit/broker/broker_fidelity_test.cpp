@@ -5,6 +5,7 @@
 // naturally differ (offsets, timestamps, ids, hosts, opaque) are tolerated; offsets and ids the
 // client echoes back later are translated from the recorded value to the embedded broker's.
 #include "broker_client.hpp"
+#include "wire_captures.hpp"
 
 #include "message/ids.hpp"
 #include "remoting/header_codec.hpp"
@@ -17,7 +18,6 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -57,26 +57,21 @@ struct frame {
     json::object annot;
 };
 
+/// The frames of a capture with their commands decoded (tests/support/wire_captures.hpp).
 std::vector<frame> load(const std::string& name)
 {
-    std::ifstream in(std::string(COROCKET_WIRE_DIR) + "/" + name);
-    REQUIRE(in);
     std::vector<frame> out;
-    for (std::string line; std::getline(in, line);) {
-        auto v = json::parse(line).as_object();
+    for (const auto& w : wire_frames(name)) {
         frame f;
-        f.seq = static_cast<int>(v.at("seq").as_int64());
-        f.conn = std::string(v.at("conn").as_string());
-        f.ts_us = v.at("ts_us").as_int64();
-        f.from_client = v.at("dir").as_string() == "client_to_server";
-        f.annot = v.at("annot").as_object();
+        f.seq = static_cast<int>(w.seq);
+        f.conn = std::string(w.line.at("conn").as_string());
+        f.ts_us = w.line.at("ts_us").as_int64();
+        f.from_client = w.line.at("dir").as_string() == "client_to_server";
+        f.annot = w.annot();
         f.kind = std::string(f.annot.at("kind").as_string());
         if (auto* r = f.annot.if_contains("request_seq"))
             f.request_seq = static_cast<int>(r->as_int64());
-        const std::string hex(v.at("frame_hex").as_string());
-        auto bytes = corocket::detail::from_hex(hex);
-        REQUIRE(bytes);
-        REQUIRE(!remoting::detail::decode_frame_bytes(*bytes, f.cmd));
+        REQUIRE(!remoting::detail::decode_frame_bytes(w.bytes, f.cmd));
         out.push_back(std::move(f));
     }
     return out;
