@@ -233,6 +233,16 @@ TEST_CASE("the send timeout bounds the whole send")
         CHECK(ec2 == client_errc::timeout);
         CHECK(std::chrono::steady_clock::now() - t1 < 280ms);
         env.broker().delay_responses(rc::send_message_v2, 0ms);
+
+        // The route lookup of a topic not cached yet is inside the budget too.
+        const auto other = co_await env.make_topic("FaultTimeoutRoute");
+        env.broker().delay_responses(rc::get_routeinfo_by_topic, 2000ms);
+        const auto t2 = std::chrono::steady_clock::now();
+        auto [ec3, r3] = co_await p.async_send(message(other, "no route yet"), tuple_token);
+        CHECK(ec3 == client_errc::timeout);
+        CHECK(std::chrono::steady_clock::now() - t2 < 1500ms);
+        CHECK_THAT(r3.diag.client_message, Catch::Contains("route"));
+        env.broker().delay_responses(rc::get_routeinfo_by_topic, 0ms);
         co_await p.async_stop(tuple_token);
         co_await env.stop();
     });
