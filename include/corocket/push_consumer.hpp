@@ -4,7 +4,8 @@
 // batches of messages to `handler` (at most max_concurrency at once; a slow handler slows the
 // pulls). A batch the handler rejects goes back to the broker (CONSUMER_SEND_MSG_BACK, retried
 // later from %RETRY%<group>, then %DLQ%<group>); if that fails it is consumed again locally.
-// The committed offset of a queue never passes a message that is not done.
+// The committed offset of a queue never passes a message that is not done. With
+// push_options::orderly the same consumer consumes each queue in order under broker locks.
 #pragma once
 
 #include <corocket/client.hpp>
@@ -31,7 +32,7 @@ class push_impl;
 
 enum class consume_status {
     success,      ///< CONSUME_SUCCESS
-    retry_later,  ///< RECONSUME_LATER: every message of the batch is retried
+    retry_later,  ///< RECONSUME_LATER (orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT): the batch is retried
 };
 
 /// The application's handler: a coroutine over one batch (views valid until it completes).
@@ -53,6 +54,23 @@ struct push_options : consumer_options {
     std::chrono::milliseconds local_retry_delay{5000};
     /// How long stop (and a queue's release) waits for handlers in flight.
     std::chrono::milliseconds drain_timeout{30000};
+
+    // Orderly consumption (Java's MessageListenerOrderly, protocol.md §7.10) ----------------------
+    /// Consume each queue strictly in offset order, one batch after another. In clustering mode a
+    /// queue is consumed only while this client holds its broker lock (LOCK_BATCH_MQ before the
+    /// queue is taken — not granted: skipped until the next rebalance; renewed every
+    /// lock_renew_interval; considered lost lock_expiry after the last successful renewal;
+    /// UNLOCK_BATCH_MQ on release). The start offset of a queue is read after locking it.
+    /// A batch the handler rejects (retry_later, Java's SUSPEND_CURRENT_QUEUE_A_MOMENT) is not
+    /// sent back: it is offered again after suspend_current_queue_time, and the queue waits.
+    bool orderly = false;
+    std::chrono::milliseconds lock_renew_interval{20000};
+    std::chrono::milliseconds lock_expiry{30000};
+    std::chrono::milliseconds suspend_current_queue_time{1000};
+    /// Orderly: a message rejected while its reconsume count (stored count + local attempts so far)
+    /// has reached this goes to %RETRY%<group> through the fallback path (§7.9), which the broker
+    /// diverts to %DLQ%<group>, and the queue moves on. -1 = unlimited (Java's default).
+    int orderly_max_reconsume_times = -1;
 };
 
 /// @par Thread safety

@@ -27,7 +27,21 @@ consumer_base::~consumer_base()
 {
     tasks_.cancel_all();
     if (started_)
-        rt().clear_request_handler(rq::notify_consumer_ids_changed);
+        clear_peer_handlers();
+}
+
+void consumer_base::clear_peer_handlers()
+{
+    for (int code : peer_request_codes_)
+        rt().clear_request_handler(code, core_->wire_group());
+    peer_request_codes_.clear();
+}
+
+void consumer_base::on_peer_request(int code, peer_request_handler handler)
+{
+    // Registered under our wire group: several consumers of different groups share one client.
+    rt().set_request_handler(code, std::move(handler), core_->wire_group());
+    peer_request_codes_.push_back(code);
 }
 
 std::int64_t consumer_base::now_ms() const
@@ -98,8 +112,8 @@ void consumer_base::start()
     }
     rt().register_consumer(registration());
     std::weak_ptr<consumer_base> weak = shared_from_this();
-    rt().set_request_handler(rq::notify_consumer_ids_changed, [weak](remoting::connection, remoting::command req) {
-        if (auto self = weak.lock(); self && req.ext_fields.get("consumerGroup") == self->core_->wire_group())
+    on_peer_request(rq::notify_consumer_ids_changed, [weak](remoting::connection, remoting::command) {
+        if (auto self = weak.lock())
             self->trigger_rebalance();
     });
     rebalance_task_ = tasks_.spawn(rebalance_loop());
@@ -220,10 +234,14 @@ asio::awaitable<std::tuple<error_code, std::int64_t>> consumer_base::start_offse
 
 asio::awaitable<void> consumer_base::add_queue(message_queue q)
 {
+    // Acquired first, so that the start offset is read after the previous owner let go (§7.10).
+    if (!co_await acquire(q))
+        co_return;  // the next rebalance tries again
     auto [ec, offset] = co_await start_offset(q);
     if (ec || stopping_) {
         if (ec)
             core_->log().warn("corocket: no start offset for {}: {}", q.to_string(), ec.message());
+        co_await release(q);
         co_return;  // the next rebalance tries again
     }
     auto st = std::make_shared<queue_state>(q, rt().executor());
@@ -256,6 +274,7 @@ asio::awaitable<void> consumer_base::remove_queue(message_queue q)
     } else if (offset >= 0) {
         file_offsets_[q] = offset;
     }
+    co_await release(q);
 }
 
 void consumer_base::restart_queue(const message_queue& q, std::int64_t offset)
@@ -407,6 +426,7 @@ asio::awaitable<void> consumer_base::stop()
         co_return;
     auto self = shared_from_this();
     stopping_ = true;
+    on_stopping();
     rebalance_cv_.cancel();
     persist_timer_.cancel();
     if (rebalance_task_)
@@ -426,7 +446,9 @@ asio::awaitable<void> consumer_base::stop()
     if (commit_on_stop_)
         if (auto ec = co_await persist(true))
             core_->log().warn("corocket: final offset commit failed: {}", ec.message());
-    rt().clear_request_handler(rq::notify_consumer_ids_changed);
+    for (auto& st : states)
+        co_await release(st->mq);
+    clear_peer_handlers();
     std::string group = core_->wire_group();
     co_await rt().unregister(std::move(group), false);
     co_await tasks_.join();

@@ -73,10 +73,19 @@ protected:
     virtual boost::asio::awaitable<void> drain(state_ptr) { co_return; }
     /// A queue was dropped or restarted: forget what is buffered for it.
     virtual void forget(const queue_state&) {}
+    /// Before a queue is added by rebalance: false keeps it out (orderly: lock not granted).
+    virtual boost::asio::awaitable<bool> acquire(const message_queue&) { co_return true; }
+    /// After a queue was released (offset committed) or at stop.
+    virtual boost::asio::awaitable<void> release(const message_queue&) { co_return; }
+    /// Stop has begun (stopping_ is set): end loops of the derived class so the stop can join them.
+    virtual void on_stopping() {}
     /// Extra reason not to pull now.
     virtual bool hold_back(const queue_state&) const { return false; }
     /// COMMIT_OFFSET piggy-backed on pulls.
     virtual bool piggyback_commit() const { return false; }
+
+    /// Handles broker request `code` addressed to this consumer's group (cleared on stop).
+    void on_peer_request(int code, peer_request_handler handler);
 
     const subscription_data* subscription_for(const std::string& topic) const;
     std::size_t cached_bytes() const;
@@ -108,11 +117,13 @@ private:
     boost::asio::awaitable<void> wait(queue_state& st, std::chrono::milliseconds d);
     void spawn_loop(const state_ptr& st);
     consumer_registration registration() const;
+    void clear_peer_handlers();
 
     boost::asio::steady_timer rebalance_cv_;
     boost::asio::steady_timer persist_timer_;
     task_group::handle rebalance_task_;
     task_group::handle persist_task_;
+    std::vector<int> peer_request_codes_;
 };
 
 }  // namespace corocket::detail

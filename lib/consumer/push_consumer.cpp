@@ -10,6 +10,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 namespace asio = boost::asio;
 
 namespace corocket {
@@ -27,7 +31,7 @@ class push_impl : public consumer_base {
 public:
     push_impl(corocket::client& c, push_options opts)
         : consumer_base(c, opts, consume_type::passively), push_(std::move(opts)), slot_cv_(c.get_executor()),
-          idle_cv_(c.get_executor()), run_cv_(c.get_executor())
+          idle_cv_(c.get_executor()), run_cv_(c.get_executor()), renew_timer_(c.get_executor())
     {
     }
 
@@ -41,6 +45,8 @@ public:
         if (opts_.model == message_model::clustering)  // §7.9: the group's retry topic, automatically
             subscribe(std::string(retry_topic_prefix) + opts_.group, "*", expression_type_tag);
         start();
+        if (locking())
+            renew_task_ = tasks_.spawn(renew_loop());
         while (!stopping_) {
             run_cv_.expires_at(asio::steady_timer::time_point::max());
             co_await run_cv_.async_wait(tuple_token);
@@ -69,6 +75,10 @@ public:
 protected:
     asio::awaitable<void> on_found(state_ptr st, pull_result r) override
     {
+        if (push_.orderly) {
+            co_await hand_over_in_order(st, std::move(r));
+            co_return;
+        }
         auto batch = std::make_shared<pull_result>(std::move(r));
         const auto all = batch->messages();
         const auto step = static_cast<std::size_t>(std::max(1, push_.consume_batch_max_size));
@@ -96,6 +106,37 @@ protected:
 
     bool piggyback_commit() const override { return opts_.model == message_model::clustering; }
 
+    asio::awaitable<bool> acquire(const message_queue& q) override
+    {
+        if (!locking())
+            co_return true;
+        std::vector<message_queue> one{q};
+        auto [ec, granted] = co_await core_->lock(std::move(one));
+        if (ec || std::find(granted.begin(), granted.end(), q) == granted.end()) {
+            core_->log().debug("corocket: lock of {} not granted", q.to_string());
+            co_return false;
+        }
+        locked_at_[q] = now_ms();
+        co_return true;
+    }
+
+    asio::awaitable<void> release(const message_queue& q) override
+    {
+        if (locked_at_.erase(q) == 0)
+            co_return;
+        std::vector<message_queue> one{q};
+        co_await core_->unlock(std::move(one), true);
+    }
+
+    bool hold_back(const queue_state& st) const override { return locking() && !locked(st.mq); }
+
+    void on_stopping() override
+    {
+        if (renew_task_)
+            renew_task_->emit(asio::cancellation_type::terminal);
+        renew_timer_.cancel();
+    }
+
 private:
     asio::awaitable<consume_status> call_handler(std::span<const message_view> msgs)
     {
@@ -115,13 +156,142 @@ private:
         }
     }
 
-    /// Sends a failed message back; true when the broker took it (it is then done here).
+    /// Sends a failed message back; true when the broker took it (it is then done here). When
+    /// CONSUMER_SEND_MSG_BACK fails, the copy goes to %RETRY% as a normal message (§7.9).
     asio::awaitable<bool> hand_back(const message_view& m)
     {
         if (opts_.model == message_model::broadcasting)
             co_return true;  // broadcasting drops failures, as Java does
         auto [ec] = co_await core_->send_back(m, 0, push_.max_reconsume_times);
-        co_return !ec;
+        if (!ec)
+            co_return true;
+        auto [rec] = co_await core_->resend_to_retry(m, m.reconsume_times() + 1, push_.max_reconsume_times);
+        if (rec)
+            core_->log().debug("corocket: retry re-send of {} failed: {}", m.msg_id(), rec.message());
+        co_return !rec;
+    }
+
+    // Orderly -------------------------------------------------------------------------------------
+
+    bool locking() const noexcept { return push_.orderly && opts_.model == message_model::clustering; }
+
+    bool locked(const message_queue& q) const
+    {
+        auto it = locked_at_.find(q);
+        return it != locked_at_.end() && now_ms() - it->second < push_.lock_expiry.count();
+    }
+
+    /// Renews the locks of every assigned queue, one LOCK_BATCH_MQ per broker (§7.10).
+    asio::awaitable<void> renew_loop()
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        auto self = shared_from_this();
+        while (!stopping_) {
+            renew_timer_.expires_after(push_.lock_renew_interval);
+            co_await renew_timer_.async_wait(tuple_token);
+            if (stopping_)
+                break;
+            std::map<std::string, std::vector<message_queue>> by_broker;
+            for (const auto& [q, st] : queues_)
+                by_broker[q.broker_name].push_back(q);
+            for (auto& [broker, queues] : by_broker) {
+                auto asked = queues;
+                auto [ec, granted] = co_await core_->lock(std::move(queues));
+                if (ec || stopping_)
+                    continue;  // a failed renewal lets the locks expire client-side
+                const std::set<message_queue> ok(granted.begin(), granted.end());
+                for (const auto& q : asked) {
+                    if (ok.contains(q))
+                        locked_at_[q] = now_ms();
+                    else
+                        locked_at_.erase(q);
+                }
+            }
+        }
+    }
+
+    /// Hands a pulled batch to one consume task and waits for it: the pull loop of a queue is
+    /// the only producer of its tasks, so a queue's messages are consumed strictly in order.
+    asio::awaitable<void> hand_over_in_order(state_ptr st, pull_result r)
+    {
+        while (active_ >= push_.max_concurrency && !stopping_) {
+            slot_cv_.expires_at(asio::steady_timer::time_point::max());
+            co_await slot_cv_.async_wait(tuple_token);
+        }
+        if (stopping_ || st->dropped)
+            co_return;
+        ++active_;
+        ++st->inflight;
+        tasks_.spawn(consume_in_order(st, std::make_shared<pull_result>(std::move(r))));
+        // The task, not this loop, owns the batch: a stop cancels the wait, never the handler.
+        while (st->inflight > 0 && !st->dropped && !stopping_) {
+            st->wake.expires_at(asio::steady_timer::time_point::max());
+            co_await st->wake.async_wait(tuple_token);
+        }
+    }
+
+    asio::awaitable<void> consume_in_order(state_ptr st, std::shared_ptr<pull_result> batch)
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        auto self = shared_from_this();
+        const auto all = batch->messages();
+        const auto step = static_cast<std::size_t>(std::max(1, push_.consume_batch_max_size));
+        for (std::size_t i = 0; i < all.size() && !st->dropped; i += step) {
+            const bool done = co_await consume_batch_in_order(*st, all.subspan(i, std::min(step, all.size() - i)));
+            if (!done)
+                break;  // released or stopping: the rest stays uncommitted for the next owner
+        }
+        --active_;
+        --st->inflight;
+        st->wake.cancel();
+        slot_cv_.cancel();
+        idle_cv_.cancel();
+    }
+
+    /// One batch until it is done (true) or the queue is released (false).
+    asio::awaitable<bool> consume_batch_in_order(queue_state& st, std::span<const message_view> msgs)
+    {
+        std::vector<const message_view*> pending;
+        for (const auto& m : msgs)
+            pending.push_back(&m);
+        int attempts = 0;
+        while (!pending.empty()) {
+            if (st.dropped)
+                co_return false;
+            if (!locked(st.mq)) {  // lost the lock: wait for the renewal (or the release)
+                if (!co_await sleep_unless_dropped(st, std::chrono::milliseconds(100)))
+                    co_return false;
+                continue;
+            }
+            std::vector<message_view> views;
+            for (auto* m : pending)
+                views.push_back(*m);
+            const auto status = co_await call_handler(views);
+            st.last_consume_ms = now_ms();
+            if (status == consume_status::success) {
+                for (auto* m : pending)
+                    st.tracker.remove(m->queue_offset());
+                co_return true;
+            }
+            std::vector<const message_view*> again;
+            for (auto* m : pending) {
+                const int count = m->reconsume_times() + attempts;
+                bool gone = false;
+                if (push_.orderly_max_reconsume_times >= 0 && count >= push_.orderly_max_reconsume_times) {
+                    auto [ec] = co_await core_->resend_to_retry(*m, count, push_.orderly_max_reconsume_times);
+                    gone = !ec;
+                }
+                if (gone)
+                    st.tracker.remove(m->queue_offset());
+                else
+                    again.push_back(m);
+            }
+            ++attempts;
+            pending = std::move(again);
+            if (!pending.empty() && !co_await sleep_unless_dropped(st, push_.suspend_current_queue_time))
+                co_return false;
+        }
+        co_return true;
     }
 
     asio::awaitable<void> consume(state_ptr st, std::shared_ptr<pull_result> hold, std::span<const message_view> msgs)
@@ -184,6 +354,9 @@ private:
     asio::steady_timer slot_cv_;
     asio::steady_timer idle_cv_;
     asio::steady_timer run_cv_;
+    asio::steady_timer renew_timer_;
+    task_group::handle renew_task_;
+    std::map<message_queue, std::int64_t> locked_at_;  ///< orderly: last successful lock per queue
     bool stopped_ = false;
 };
 
