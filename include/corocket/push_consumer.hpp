@@ -4,12 +4,16 @@
 // batches of messages to `handler` (at most max_concurrency at once; a slow handler slows the
 // pulls). A batch the handler rejects goes back to the broker (CONSUMER_SEND_MSG_BACK, retried
 // later from %RETRY%<group>, then %DLQ%<group>); if that fails it is consumed again locally.
-// The committed offset of a queue never passes a message that is not done. With
+// The committed offset of a queue never passes a message that is not done. Brokers' requests
+// for this group are answered: GET_CONSUMER_RUNNING_INFO (figures, §6.6), CONSUME_MESSAGE_DIRECTLY
+// (the handler on one message, §6.7), RESET_CONSUMER_CLIENT_OFFSET (queues restart at the new
+// offsets, §7.18). With
 // push_options::orderly the same consumer consumes each queue in order under broker locks.
 #pragma once
 
 #include <corocket/client.hpp>
 #include <corocket/consumer_options.hpp>
+#include <corocket/consumer_stats.hpp>
 #include <corocket/message.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -88,6 +92,12 @@ public:
 
     /// The queues currently assigned to this consumer (including %RETRY%<group> ones).
     std::vector<message_queue> assignment() const;
+
+    /// Figures per subscription (the %RETRY% topic included) and per assigned queue. The same
+    /// figures answer brokers' GET_CONSUMER_RUNNING_INFO.
+    consumer_stats stats() const;
+    /// Adds hooks run before and after every handler call (also usable while running).
+    void add_hook(consume_hook hook);
 
     /// Consumes until async_stop (or terminal cancellation of this operation, which stops too).
     /// Completes after the stop has finished: pulls stopped, handlers drained, offsets committed,

@@ -4,6 +4,9 @@
 #include <corocket/push_consumer.hpp>
 
 #include "consumer/consumer_base.hpp"
+#include "consumer/running_info.hpp"
+
+#include <corocket/remoting/codes.hpp>
 #include "message/namespace.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -45,6 +48,7 @@ public:
         if (opts_.model == message_model::clustering)  // §7.9: the group's retry topic, automatically
             subscribe(std::string(retry_topic_prefix) + opts_.group, "*", expression_type_tag);
         start();
+        serve_admin_requests();
         if (locking())
             renew_task_ = tasks_.spawn(renew_loop());
         while (!stopping_) {
@@ -130,6 +134,8 @@ protected:
 
     bool hold_back(const queue_state& st) const override { return locking() && !locked(st.mq); }
 
+    bool is_locked(const message_queue& q) const override { return locked(q); }
+
     void on_stopping() override
     {
         if (renew_task_)
@@ -138,7 +144,30 @@ protected:
     }
 
 private:
-    asio::awaitable<consume_status> call_handler(std::span<const message_view> msgs)
+public:
+    void add_hook(consume_hook hook) { hooks_.push_back(std::move(hook)); }
+
+private:
+    /// The handler on `msgs` of queue `q`, with hooks and figures; any failure is retry_later.
+    asio::awaitable<consume_status> call_handler(const message_queue& q, std::span<const message_view> msgs)
+    {
+        consume_context ctx{opts_.group, q, msgs};
+        for (const auto& h : hooks_)
+            if (h.before)
+                h.before(ctx);
+        const auto began = std::chrono::steady_clock::now();
+        std::string error;
+        const auto status = co_await run_handler(msgs, error);
+        ctx.success = status == consume_status::success;
+        ctx.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
+        record_consume(q.topic, msgs.size(), ctx.success, ctx.elapsed, error);
+        for (const auto& h : hooks_)
+            if (h.after)
+                h.after(ctx);
+        co_return status;
+    }
+
+    asio::awaitable<consume_status> run_handler(std::span<const message_view> msgs, std::string& error)
     {
         using namespace asio::experimental::awaitable_operators;
         try {
@@ -147,13 +176,132 @@ private:
             auto v = co_await (handler_(msgs) || timeout.async_wait(asio::use_awaitable));
             if (v.index() == 1) {
                 core_->log().warn("corocket: consume timeout on {} messages", msgs.size());
+                error = "consume timeout";
                 co_return consume_status::retry_later;
             }
+            if (std::get<0>(v) != consume_status::success)
+                error = "retry_later";
             co_return std::get<0>(v);
         } catch (const std::exception& e) {
             core_->log().warn("corocket: consume handler threw: {}", e.what());
+            error = std::string("exception: ") + e.what();
             co_return consume_status::retry_later;
         }
+    }
+
+    // Requests from brokers (§3.15, §7.18) ------------------------------------------------------
+
+    void serve_admin_requests()
+    {
+        namespace rq = remoting::request_code;
+        std::weak_ptr<push_impl> weak = std::static_pointer_cast<push_impl>(shared_from_this());
+        on_peer_request(rq::get_consumer_running_info, [weak](remoting::connection conn, remoting::command req) {
+            auto self = weak.lock();
+            if (!self)
+                return;
+            auto resp = remoting::command::response_to(req, remoting::response_code::success);
+            resp.body = self->running_info();
+            conn.send_response(std::move(resp));
+        });
+        on_peer_request(rq::consume_message_directly, [weak](remoting::connection conn, remoting::command req) {
+            if (auto self = weak.lock())  // the handler is a coroutine: answered when it is done
+                self->tasks_.spawn(self->consume_directly(std::move(conn), std::move(req)));
+        });
+        on_peer_request(rq::reset_consumer_client_offset, [weak](remoting::connection, remoting::command req) {
+            if (auto self = weak.lock())
+                self->reset_offsets(req);
+        });
+    }
+
+    std::string running_info()
+    {
+        const auto figures = stats();
+        running_info_input in;
+        in.stats = &figures;
+        in.orderly = push_.orderly;
+        for (const auto& [topic, sub] : subscriptions()) {
+            auto wire = sub;
+            wire.topic = core_->wire_topic(topic);
+            in.wire_topics[topic] = wire.topic;
+            in.subscriptions.push_back(std::move(wire));
+        }
+        const auto& cfg = rt().config();
+        in.properties = {
+            {"PROP_CONSUMEORDERLY", push_.orderly ? "true" : "false"},
+            {"PROP_CONSUME_TYPE", "CONSUME_PASSIVELY"},
+            {"PROP_CLIENT_VERSION", "V4_9_8"},
+            {"PROP_CONSUMER_START_TIMESTAMP", std::to_string(start_ms_)},
+            {"PROP_NAMESERVER_ADDR", cfg.namesrv_addr + ";"},
+            {"PROP_THREADPOOL_CORE_SIZE", std::to_string(push_.max_concurrency)},
+            {"consumerGroup", opts_.group},
+            {"messageModel", opts_.model == message_model::clustering ? "CLUSTERING" : "BROADCASTING"},
+            {"consumeMessageBatchMaxSize", std::to_string(push_.consume_batch_max_size)},
+            {"pullBatchSize", std::to_string(opts_.pull_batch_size)},
+            {"maxReconsumeTimes", std::to_string(push_.max_reconsume_times)},
+        };
+        return running_info_json(in);
+    }
+
+    /// CONSUME_MESSAGE_DIRECTLY: the handler once on the message in the body (§6.7, §7.18).
+    asio::awaitable<void> consume_directly(remoting::connection conn, remoting::command req)
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        auto self = shared_from_this();
+        pull_result r;
+        auto ec = message_batch::decode(std::move(req.body), r.batch());
+        if (ec || r.batch().messages().size() != 1) {
+            conn.send_response(remoting::command::response_to(req, remoting::response_code::system_error,
+                                                              "expected one stored message"));
+            co_return;
+        }
+        r.keep_first(1);
+        auto& m = r.messages_mut()[0];
+        const message_queue q{std::string(m.topic()), std::string(req.ext_fields.get("brokerName")), m.queue_id()};
+        const auto filter = corocket::parse_tag_expression(q.topic, sub_all);
+        present_pulled(r, q, filter, rt().config().name_space, core_->wire_retry_topic(), 0);
+        const auto began = std::chrono::steady_clock::now();
+        std::string error;
+        const auto status = co_await run_handler(r.messages(), error);
+        const auto spent =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
+        const bool threw = error.starts_with("exception");
+        auto resp = remoting::command::response_to(req, remoting::response_code::success);
+        resp.body = direct_result_json(push_.orderly,
+                                       status == consume_status::success ? "CR_SUCCESS"
+                                       : threw                           ? "CR_THROW_EXCEPTION"
+                                                                         : "CR_LATER",
+                                       error, spent);
+        conn.send_response(std::move(resp));
+    }
+
+    /// RESET_CONSUMER_CLIENT_OFFSET: every assigned queue named in the body starts over at its new
+    /// offset (cache dropped, loop restarted), and the offset is stored (§7.18).
+    void reset_offsets(const remoting::command& req)
+    {
+        offset_table table;
+        if (auto ec = parse_offset_table_json(req.body, table)) {
+            core_->log().warn("corocket: unreadable reset-offset body: {}", ec.message());
+            return;
+        }
+        for (const auto& [wire_q, offset] : table) {
+            const auto q = core_->to_user(wire_q);
+            if (!find(q))
+                continue;
+            restart_queue(q, offset);
+            if (opts_.model == message_model::broadcasting)
+                file_offsets_[q] = offset;
+            else
+                tasks_.spawn(commit_reset(q, offset));
+        }
+    }
+
+    asio::awaitable<void> commit_reset(message_queue q, std::int64_t offset)
+    {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        auto self = shared_from_this();
+        auto [ec] = co_await core_->commit_offset(std::move(q), offset);
+        if (ec)
+            core_->log().warn("corocket: storing a reset offset failed: {}", ec.message());
     }
 
     /// Sends a failed message back; true when the broker took it (it is then done here). When
@@ -266,7 +414,7 @@ private:
             std::vector<message_view> views;
             for (auto* m : pending)
                 views.push_back(*m);
-            const auto status = co_await call_handler(views);
+            const auto status = co_await call_handler(st.mq, views);
             st.last_consume_ms = now_ms();
             if (status == consume_status::success) {
                 for (auto* m : pending)
@@ -313,7 +461,7 @@ private:
             std::vector<message_view> views;
             for (auto* m : pending)
                 views.push_back(*m);
-            const auto status = co_await call_handler(views);
+            const auto status = co_await call_handler(st->mq, views);
             st->last_consume_ms = now_ms();
             std::vector<const message_view*> again;
             for (auto* m : pending) {
@@ -357,6 +505,7 @@ private:
     asio::steady_timer renew_timer_;
     task_group::handle renew_task_;
     std::map<message_queue, std::int64_t> locked_at_;  ///< orderly: last successful lock per queue
+    std::vector<consume_hook> hooks_;
     bool stopped_ = false;
 };
 
@@ -380,6 +529,10 @@ error_code push_consumer::subscribe_sql92(std::string topic, std::string express
 }
 
 std::vector<message_queue> push_consumer::assignment() const { return impl_->assignment(); }
+
+consumer_stats push_consumer::stats() const { return impl_->stats(); }
+
+void push_consumer::add_hook(consume_hook hook) { impl_->add_hook(std::move(hook)); }
 
 void push_consumer::run_impl(const std::shared_ptr<detail::push_impl>& impl, consume_handler handler, done_handler h)
 {
