@@ -100,8 +100,12 @@ TEST_CASE("pull: found, caught up, offset illegal, filtered, long poll")
         auto [ec6, beyond] = co_await pc.async_pull(q0, 99, 32, all, tuple_token);
         REQUIRE_FALSE(ec6);
         CHECK(beyond.status == pull_status::offset_illegal);
-        // OFFSET_OVERFLOW_BADLY on a queue whose min offset is 0: the broker corrects to 0.
-        CHECK(beyond.next_begin_offset == 0);
+        // OFFSET_OVERFLOW_BADLY on a queue whose min offset is 0: 4.9 corrects to 0, later
+        // versions to the max offset.
+        if (cluster.embedded())
+            CHECK(beyond.next_begin_offset == 0);
+        else
+            CHECK((beyond.next_begin_offset == 0 || beyond.next_begin_offset == 5));
 
         co_await c.async_stop(tuple_token);
         co_await cluster.close();
