@@ -4,11 +4,16 @@
 // batches of messages to `handler` (at most max_concurrency at once; a slow handler slows the
 // pulls). A batch the handler rejects goes back to the broker (CONSUMER_SEND_MSG_BACK, retried
 // later from %RETRY%<group>, then %DLQ%<group>); if that fails it is consumed again locally.
-// The committed offset of a queue never passes a message that is not done.
+// The committed offset of a queue never passes a message that is not done. Brokers' requests
+// for this group are answered: GET_CONSUMER_RUNNING_INFO (figures, §6.6), CONSUME_MESSAGE_DIRECTLY
+// (the handler on one message, §6.7), RESET_CONSUMER_CLIENT_OFFSET (queues restart at the new
+// offsets, §7.18). With
+// push_options::orderly the same consumer consumes each queue in order under broker locks.
 #pragma once
 
 #include <corocket/client.hpp>
 #include <corocket/consumer_options.hpp>
+#include <corocket/consumer_stats.hpp>
 #include <corocket/message.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -31,7 +36,7 @@ class push_impl;
 
 enum class consume_status {
     success,      ///< CONSUME_SUCCESS
-    retry_later,  ///< RECONSUME_LATER: every message of the batch is retried
+    retry_later,  ///< RECONSUME_LATER (orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT): the batch is retried
 };
 
 /// The application's handler: a coroutine over one batch (views valid until it completes).
@@ -53,6 +58,23 @@ struct push_options : consumer_options {
     std::chrono::milliseconds local_retry_delay{5000};
     /// How long stop (and a queue's release) waits for handlers in flight.
     std::chrono::milliseconds drain_timeout{30000};
+
+    // Orderly consumption (Java's MessageListenerOrderly, protocol.md §7.10) ----------------------
+    /// Consume each queue strictly in offset order, one batch after another. In clustering mode a
+    /// queue is consumed only while this client holds its broker lock (LOCK_BATCH_MQ before the
+    /// queue is taken — not granted: skipped until the next rebalance; renewed every
+    /// lock_renew_interval; considered lost lock_expiry after the last successful renewal;
+    /// UNLOCK_BATCH_MQ on release). The start offset of a queue is read after locking it.
+    /// A batch the handler rejects (retry_later, Java's SUSPEND_CURRENT_QUEUE_A_MOMENT) is not
+    /// sent back: it is offered again after suspend_current_queue_time, and the queue waits.
+    bool orderly = false;
+    std::chrono::milliseconds lock_renew_interval{20000};
+    std::chrono::milliseconds lock_expiry{30000};
+    std::chrono::milliseconds suspend_current_queue_time{1000};
+    /// Orderly: a message rejected while its reconsume count (stored count + local attempts so far)
+    /// has reached this goes to %RETRY%<group> through the fallback path (§7.9), which the broker
+    /// diverts to %DLQ%<group>, and the queue moves on. -1 = unlimited (Java's default).
+    int orderly_max_reconsume_times = -1;
 };
 
 /// @par Thread safety
@@ -70,6 +92,12 @@ public:
 
     /// The queues currently assigned to this consumer (including %RETRY%<group> ones).
     std::vector<message_queue> assignment() const;
+
+    /// Figures per subscription (the %RETRY% topic included) and per assigned queue. The same
+    /// figures answer brokers' GET_CONSUMER_RUNNING_INFO.
+    consumer_stats stats() const;
+    /// Adds hooks run before and after every handler call (also usable while running).
+    void add_hook(consume_hook hook);
 
     /// Consumes until async_stop (or terminal cancellation of this operation, which stops too).
     /// Completes after the stop has finished: pulls stopped, handlers drained, offsets committed,

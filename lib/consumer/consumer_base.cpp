@@ -27,7 +27,21 @@ consumer_base::~consumer_base()
 {
     tasks_.cancel_all();
     if (started_)
-        rt().clear_request_handler(rq::notify_consumer_ids_changed);
+        clear_peer_handlers();
+}
+
+void consumer_base::clear_peer_handlers()
+{
+    for (int code : peer_request_codes_)
+        rt().clear_request_handler(code, core_->wire_group());
+    peer_request_codes_.clear();
+}
+
+void consumer_base::on_peer_request(int code, peer_request_handler handler)
+{
+    // Registered under our wire group: several consumers of different groups share one client.
+    rt().set_request_handler(code, std::move(handler), core_->wire_group());
+    peer_request_codes_.push_back(code);
 }
 
 std::int64_t consumer_base::now_ms() const
@@ -96,10 +110,11 @@ void consumer_base::start()
         if (auto ec = file_->load(file_offsets_))
             core_->log().warn("corocket: offset file {} unreadable: {}", file_->path().string(), ec.message());
     }
+    start_ms_ = now_ms();
     rt().register_consumer(registration());
     std::weak_ptr<consumer_base> weak = shared_from_this();
-    rt().set_request_handler(rq::notify_consumer_ids_changed, [weak](remoting::connection, remoting::command req) {
-        if (auto self = weak.lock(); self && req.ext_fields.get("consumerGroup") == self->core_->wire_group())
+    on_peer_request(rq::notify_consumer_ids_changed, [weak](remoting::connection, remoting::command) {
+        if (auto self = weak.lock())
             self->trigger_rebalance();
     });
     rebalance_task_ = tasks_.spawn(rebalance_loop());
@@ -220,10 +235,14 @@ asio::awaitable<std::tuple<error_code, std::int64_t>> consumer_base::start_offse
 
 asio::awaitable<void> consumer_base::add_queue(message_queue q)
 {
+    // Acquired first, so that the start offset is read after the previous owner let go (§7.10).
+    if (!co_await acquire(q))
+        co_return;  // the next rebalance tries again
     auto [ec, offset] = co_await start_offset(q);
     if (ec || stopping_) {
         if (ec)
             core_->log().warn("corocket: no start offset for {}: {}", q.to_string(), ec.message());
+        co_await release(q);
         co_return;  // the next rebalance tries again
     }
     auto st = std::make_shared<queue_state>(q, rt().executor());
@@ -256,6 +275,7 @@ asio::awaitable<void> consumer_base::remove_queue(message_queue q)
     } else if (offset >= 0) {
         file_offsets_[q] = offset;
     }
+    co_await release(q);
 }
 
 void consumer_base::restart_queue(const message_queue& q, std::int64_t offset)
@@ -334,9 +354,19 @@ asio::awaitable<void> consumer_base::pull_loop(state_ptr st)
             opts.commit_offset = st->tracker.committable();
         message_queue q = st->mq;
         auto f = filter;
+        const auto pull_began = std::chrono::steady_clock::now();
         auto [ec, r] = co_await core_->pull(std::move(q), st->next_pull, std::move(f), opts);
         if (st->dropped || stopping_)
             break;
+        if (!ec && r.status == pull_status::found) {  // held (empty) long polls say nothing of latency
+            auto& c = counters_[st->mq.topic];
+            const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - pull_began)
+                                .count();
+            ++c.pulls;
+            c.pull_us += us;
+            c.pull_us_max = std::max(c.pull_us_max, us);
+        }
         if (ec) {
             core_->log().debug("corocket: pull {} failed: {}", st->mq.to_string(), ec.message());
             const bool busy = ec == make_broker_error(remoting::response_code::flow_control);
@@ -345,6 +375,7 @@ asio::awaitable<void> consumer_base::pull_loop(state_ptr st)
         }
         st->last_pull_ms = now_ms();
         st->next_pull = r.next_begin_offset;
+        st->max_offset = r.max_offset;
         if (r.status == pull_status::offset_illegal && st->tracker.count() == 0)
             st->tracker.reset(r.next_begin_offset);
         if (r.status == pull_status::found && !r.empty()) {
@@ -407,6 +438,7 @@ asio::awaitable<void> consumer_base::stop()
         co_return;
     auto self = shared_from_this();
     stopping_ = true;
+    on_stopping();
     rebalance_cv_.cancel();
     persist_timer_.cancel();
     if (rebalance_task_)
@@ -426,13 +458,91 @@ asio::awaitable<void> consumer_base::stop()
     if (commit_on_stop_)
         if (auto ec = co_await persist(true))
             core_->log().warn("corocket: final offset commit failed: {}", ec.message());
-    rt().clear_request_handler(rq::notify_consumer_ids_changed);
+    for (auto& st : states)
+        co_await release(st->mq);
+    clear_peer_handlers();
     std::string group = core_->wire_group();
     co_await rt().unregister(std::move(group), false);
     co_await tasks_.join();
     for (auto& [q, st] : queues_)
         forget(*st);
     queues_.clear();
+}
+
+}  // namespace corocket::detail
+
+namespace corocket::detail {
+
+void consumer_base::record_consume(const std::string& topic, std::size_t messages, bool success,
+                                   std::chrono::microseconds took, std::string_view error)
+{
+    auto& c = counters_[topic];
+    const auto now = now_ms();
+    if (c.first_ms == 0)
+        c.first_ms = now;
+    c.last_ms = now;
+    ++c.calls;
+    c.consume_us += took.count();
+    c.consume_us_max = std::max<std::int64_t>(c.consume_us_max, took.count());
+    if (success) {
+        c.processed += messages;
+    } else {
+        c.failed += messages;
+        c.last_error = std::string(error);
+        c.last_error_ms = now;
+    }
+}
+
+consumer_stats consumer_base::stats() const
+{
+    using clock = std::chrono::system_clock;
+    const auto at = [](std::int64_t ms) { return clock::time_point(std::chrono::milliseconds(ms)); };
+    const auto avg = [](std::int64_t total, std::uint64_t n) {
+        return std::chrono::microseconds(n == 0 ? 0 : total / static_cast<std::int64_t>(n));
+    };
+    consumer_stats out;
+    out.group = opts_.group;
+    out.start_time = at(start_ms_);
+    for (const auto& [topic, sub] : subscriptions_) {
+        subscription_stats s;
+        s.topic = topic;
+        s.start_time = at(start_ms_);
+        if (auto it = counters_.find(topic); it != counters_.end()) {
+            const auto& c = it->second;
+            if (c.first_ms != 0) {
+                s.first_message_time = at(c.first_ms);
+                s.last_message_time = at(c.last_ms);
+            }
+            s.processed = c.processed;
+            s.failed = c.failed;
+            s.last_error = c.last_error;
+            if (c.last_error_ms != 0)
+                s.last_error_time = at(c.last_error_ms);
+            s.pulls = c.pulls;
+            s.pull_latency_avg = avg(c.pull_us, c.pulls);
+            s.pull_latency_max = std::chrono::microseconds(c.pull_us_max);
+            s.handler_calls = c.calls;
+            s.consume_latency_avg = avg(c.consume_us, c.calls);
+            s.consume_latency_max = std::chrono::microseconds(c.consume_us_max);
+        }
+        for (const auto& [q, st] : queues_) {
+            if (q.topic != topic)
+                continue;
+            queue_stats qs;
+            qs.queue = q;
+            qs.consumed_offset = st->tracker.committable();
+            qs.max_offset = st->max_offset;
+            qs.lag = qs.max_offset >= 0 && qs.consumed_offset >= 0 ? std::max<std::int64_t>(0, qs.max_offset - qs.consumed_offset) : 0;
+            qs.cached_messages = st->tracker.count();
+            qs.locked = is_locked(q);
+            qs.last_pull_time = at(st->last_pull_ms);
+            qs.last_consume_time = at(st->last_consume_ms);
+            s.lag += qs.lag;
+            s.queues.push_back(std::move(qs));
+        }
+        out.subscriptions.push_back(std::move(s));
+    }
+    return out;
 }
 
 }  // namespace corocket::detail

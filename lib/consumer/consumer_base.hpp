@@ -5,6 +5,7 @@
 #pragma once
 
 #include <corocket/consumer_options.hpp>
+#include <corocket/consumer_stats.hpp>
 #include <corocket/offset_store.hpp>
 
 #include "consumer/pull_core.hpp"
@@ -35,6 +36,7 @@ public:
         boost::asio::steady_timer wake;  ///< cancelled to wake the pull loop early
         std::int64_t last_pull_ms = 0;
         std::int64_t last_consume_ms = 0;
+        std::int64_t max_offset = -1;  ///< as of the last pull
         int inflight = 0;  ///< handler calls running for this queue (push)
     };
     using state_ptr = std::shared_ptr<queue_state>;
@@ -66,6 +68,10 @@ public:
     /// Schedules a rebalance now (NOTIFY_CONSUMER_IDS_CHANGED).
     void trigger_rebalance();
 
+    /// Figures per subscription and queue (§6.6 is built from these too).
+    consumer_stats stats() const;
+    const std::map<std::string, subscription_data>& subscriptions() const noexcept { return subscriptions_; }
+
 protected:
     /// A pull found messages (already tracked in `st`).
     virtual boost::asio::awaitable<void> on_found(state_ptr st, pull_result r) = 0;
@@ -73,10 +79,26 @@ protected:
     virtual boost::asio::awaitable<void> drain(state_ptr) { co_return; }
     /// A queue was dropped or restarted: forget what is buffered for it.
     virtual void forget(const queue_state&) {}
+    /// Before a queue is added by rebalance: false keeps it out (orderly: lock not granted).
+    virtual boost::asio::awaitable<bool> acquire(const message_queue&) { co_return true; }
+    /// After a queue was released (offset committed) or at stop.
+    virtual boost::asio::awaitable<void> release(const message_queue&) { co_return; }
+    /// Stop has begun (stopping_ is set): end loops of the derived class so the stop can join them.
+    virtual void on_stopping() {}
     /// Extra reason not to pull now.
     virtual bool hold_back(const queue_state&) const { return false; }
     /// COMMIT_OFFSET piggy-backed on pulls.
     virtual bool piggyback_commit() const { return false; }
+
+    /// Handles broker request `code` addressed to this consumer's group (cleared on stop).
+    void on_peer_request(int code, peer_request_handler handler);
+
+    /// Whether this client holds the broker lock of `q` (orderly).
+    virtual bool is_locked(const message_queue&) const { return false; }
+
+    /// What one handler call did, for the figures of its subscription.
+    void record_consume(const std::string& topic, std::size_t messages, bool success, std::chrono::microseconds took,
+                        std::string_view error);
 
     const subscription_data* subscription_for(const std::string& topic) const;
     std::size_t cached_bytes() const;
@@ -92,6 +114,7 @@ protected:
     bool started_ = false;
     bool stopping_ = false;
     bool commit_on_stop_ = true;
+    std::int64_t start_ms_ = 0;
     std::optional<local_offset_file> file_;
     offset_table file_offsets_;
 
@@ -108,11 +131,22 @@ private:
     boost::asio::awaitable<void> wait(queue_state& st, std::chrono::milliseconds d);
     void spawn_loop(const state_ptr& st);
     consumer_registration registration() const;
+    void clear_peer_handlers();
 
     boost::asio::steady_timer rebalance_cv_;
     boost::asio::steady_timer persist_timer_;
     task_group::handle rebalance_task_;
     task_group::handle persist_task_;
+    std::vector<int> peer_request_codes_;
+
+    struct topic_counters {
+        std::int64_t first_ms = 0, last_ms = 0, last_error_ms = 0;
+        std::uint64_t processed = 0, failed = 0;
+        std::string last_error;
+        std::uint64_t pulls = 0, calls = 0;
+        std::int64_t pull_us = 0, pull_us_max = 0, consume_us = 0, consume_us_max = 0;
+    };
+    std::map<std::string, topic_counters> counters_;  ///< subscription topic → figures
 };
 
 }  // namespace corocket::detail

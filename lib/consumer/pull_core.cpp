@@ -222,6 +222,35 @@ pull_core::op<> pull_core::send_back(const message_view& m, int delay_level, int
     co_return std::tuple{ec};
 }
 
+pull_core::op<> pull_core::resend_to_retry(const message_view& m, int reconsume_times, int max_reconsume_times)
+{
+    std::string topic = wire_retry_topic_;
+    auto [rec, route] = co_await client_->route(std::move(topic), false);
+    if (rec)
+        co_return std::tuple{rec};
+    const auto queues = route.publish_queues(wire_retry_topic_);
+    if (queues.empty())
+        co_return std::tuple{make_error_code(client_errc::no_route)};
+    const auto& q = queues[retry_queue_turn_++ % queues.size()];
+    const std::string addr = client_->broker_address(q.broker_name, broker_data::master_id);
+    if (addr.empty())
+        co_return std::tuple{make_error_code(client_errc::no_route)};
+    const std::string consumed_topic = wire_topic(m.topic());
+    retry_resend_fields f{.wire_retry_topic = wire_retry_topic_,
+                          .wire_topic = consumed_topic,
+                          .queue_id = q.queue_id,
+                          .reconsume_times = reconsume_times,
+                          .max_reconsume_times = max_reconsume_times,
+                          .born_timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count()};
+    auto req = make_retry_resend_request(m, f);
+    auto [ec, resp] = co_await client_->invoke(addr, std::move(req), {cfg_.offset_timeout});
+    if (!ec && resp.code != remoting::response_code::success)
+        ec = make_broker_error(resp.code);
+    co_return std::tuple{ec};
+}
+
 pull_core::op<std::vector<message_queue>> pull_core::lock(std::vector<message_queue> queues)
 {
     std::vector<message_queue> locked;

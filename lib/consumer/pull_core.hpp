@@ -64,6 +64,9 @@ public:
     op<std::vector<std::string>> consumer_ids(std::string topic);
     /// CONSUMER_SEND_MSG_BACK for a received message, to the master that stored it.
     op<> send_back(const message_view& m, int delay_level, int max_reconsume_times);
+    /// The fallback when send-back fails (§7.9): sends a copy of `m` to %RETRY%<group> as a normal
+    /// message carrying `reconsume_times` (the broker diverts it to %DLQ% at the maximum).
+    op<> resend_to_retry(const message_view& m, int reconsume_times, int max_reconsume_times);
     /// LOCK_BATCH_MQ of `queues` (all on one broker); returns those now locked.
     op<std::vector<message_queue>> lock(std::vector<message_queue> queues);
     op<> unlock(std::vector<message_queue> queues, bool oneway);
@@ -80,6 +83,7 @@ private:
     std::string wire_group_;
     std::string wire_retry_topic_;
     std::map<message_queue, std::int64_t> suggested_broker_;  ///< user queue → broker id
+    std::size_t retry_queue_turn_ = 0;
 };
 
 }  // namespace corocket::detail

@@ -1,5 +1,6 @@
 #include "consumer/requests.hpp"
 
+#include "message/properties.hpp"
 #include "routing/json_fields.hpp"
 #include "util/json.hpp"
 
@@ -207,6 +208,37 @@ remoting::command make_send_back_request(const send_back_fields& f)
     x.set("maxReconsumeTimes", std::to_string(f.max_reconsume_times));
     if (!f.broker_name.empty())
         x.set("bname", f.broker_name);
+    return req;
+}
+
+remoting::command make_retry_resend_request(const message_view& m, const retry_resend_fields& f)
+{
+    properties props;
+    for (const auto& [name, value] : m.properties())
+        props.insert_or_assign(std::string(name), std::string(value));
+    // The count travels in the header (j/l); stale copies in the properties would contradict it.
+    props.erase(std::string(property_name::reconsume_time));
+    props.erase(std::string(property_name::max_reconsume_times));
+    props.erase(std::string(property_name::tran_msg));
+    props.emplace(std::string(property_name::origin_message_id), std::string(m.msg_id()));
+    props.insert_or_assign(std::string(property_name::retry_topic), std::string(f.wire_topic));
+    props.insert_or_assign(std::string(property_name::delay), std::to_string(3 + f.reconsume_times));
+    auto req = remoting::command::request(remoting::request_code::send_message_v2);
+    auto& x = req.ext_fields;
+    x.set("a", "CLIENT_INNER_PRODUCER");
+    x.set("b", std::string(f.wire_retry_topic));
+    x.set("c", "TBW102");
+    x.set("d", "4");
+    x.set("e", std::to_string(f.queue_id));
+    x.set("f", "0");  // the body is sent as received (already inflated)
+    x.set("g", std::to_string(f.born_timestamp_ms));
+    x.set("h", std::to_string(m.flag()));
+    x.set("i", encode_properties(props));
+    x.set("j", std::to_string(f.reconsume_times));
+    x.set("k", "false");
+    x.set("l", std::to_string(f.max_reconsume_times));
+    x.set("m", "false");
+    req.body = std::string(m.body());
     return req;
 }
 

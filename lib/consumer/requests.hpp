@@ -86,6 +86,20 @@ struct send_back_fields {
 };
 remoting::command make_send_back_request(const send_back_fields& f);
 
+/// The fallback of a failed send-back (§7.9): a SEND_MESSAGE_V2 of a copy of `m` to the group's
+/// retry topic (queue `queue_id`), with every original property, ORIGIN_MESSAGE_ID (kept if
+/// set), RETRY_TOPIC = the topic as consumed (`wire_topic`), DELAY = 3 + reconsume times, no
+/// TRAN_MSG, and the reconsume count and its maximum in header fields j and l.
+struct retry_resend_fields {
+    std::string_view wire_retry_topic;
+    std::string_view wire_topic;
+    int queue_id = 0;
+    int reconsume_times = 0;  ///< what the copy carries (the broker moves it to the DLQ at the max)
+    int max_reconsume_times = 16;
+    std::int64_t born_timestamp_ms = 0;
+};
+remoting::command make_retry_resend_request(const message_view& m, const retry_resend_fields& f);
+
 /// LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42) bodies (§6.4) and the lock answer.
 std::string lock_batch_body(std::string_view group, std::string_view client_id,
                             const std::vector<message_queue>& wire_queues);

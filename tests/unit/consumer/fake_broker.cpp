@@ -560,6 +560,23 @@ void fake_cluster::inject_response(int request_code, int response_code, int coun
     injected_[request_code] = {response_code, count};
 }
 
+asio::awaitable<std::tuple<error_code, command>> fake_cluster::ask_client(const std::string& group, command req,
+                                                                         bool oneway)
+{
+    auto& members = brokers_.at(0)->groups[group];
+    for (auto& [cid, m] : members) {
+        if (!m.conn || !m.conn->is_open())
+            continue;
+        if (oneway) {
+            m.conn->post_oneway(std::move(req));
+            co_return std::tuple{error_code{}, command{}};
+        }
+        auto conn = *m.conn;
+        co_return co_await conn.async_call(std::move(req), {std::chrono::seconds(5)}, asio::as_tuple(asio::deferred));
+    }
+    co_return std::tuple{make_error_code(client_errc::connection_closed), command{}};
+}
+
 void fake_cluster::drop_connections()
 {
     for (auto& b : brokers_)

@@ -1,5 +1,7 @@
-// A small in-process NameServer + Broker for the consumer tests, until the embedded cluster
-// (branch `broker`) serves pulls, offsets, heartbeats, send-back and locks. It follows the
+// A small in-process NameServer + Broker for the consumer tests of requests that brokers send
+// to clients (GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY, RESET_CONSUMER_CLIENT_OFFSET):
+// a real broker only sends them when an administrator asks, so a test cannot make it (the other
+// consumer tests run on the embedded broker or a real one, see consumer_env.hpp). It follows the
 // broker behaviour of protocol.md §3.4–§3.11 closely enough for the consumer's protocol:
 // long-polled pulls, tag filtering, offset tables, consumer lists with NOTIFY_CONSUMER_IDS_CHANGED,
 // send-back to %RETRY%/%DLQ% with (scaled) delays, queue locks; plus fault injection.
@@ -56,6 +58,11 @@ public:
     int requests(int code) const;
     /// Answers the next `count` requests with `request_code` with `response_code`.
     void inject_response(int request_code, int response_code, int count = 1);
+    /// Sends `req` to a member of `group` on broker 0, as a broker relays an admin request
+    /// (§3.15); two-way requests complete with the answer, one-way ones with an empty command.
+    boost::asio::awaitable<std::tuple<error_code, remoting::command>> ask_client(const std::string& group,
+                                                                                remoting::command req,
+                                                                                bool oneway = false);
     /// Closes every client connection.
     void drop_connections();
     void close();

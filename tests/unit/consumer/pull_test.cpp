@@ -30,18 +30,18 @@ std::int64_t now_ms()
 TEST_CASE("pull: found, caught up, offset illegal, filtered, long poll")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PullT");
-        cluster.create_topic(topic, 2);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 2);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         pull_consumer pc(c, {.group = unique_name("CG"), .broker_suspend = 300ms, .pull_timeout = 5s});
 
         auto [qec, queues] = co_await pc.async_fetch_queues(topic, tuple_token);
         REQUIRE_FALSE(qec);
         REQUIRE(queues.size() == 2);
-        CHECK(queues[0] == message_queue{topic, "broker-a", 0});
-        CHECK(queues[1] == message_queue{topic, "broker-a", 1});
+        CHECK(queues[0] == message_queue{topic, cluster.broker_name(), 0});
+        CHECK(queues[1] == message_queue{topic, cluster.broker_name(), 1});
 
         for (int i = 0; i < 5; ++i) {
             auto msg = make_message(topic, "body-" + std::to_string(i), i % 2 ? "TagB" : "TagA", "key" + std::to_string(i));
@@ -69,7 +69,7 @@ TEST_CASE("pull: found, caught up, offset illegal, filtered, long poll")
             CHECK(m.topic() == topic);
             CHECK(m.queue_offset() == i);
             CHECK(m.queue_id() == 0);
-            CHECK(m.broker_name == "broker-a");
+            CHECK(m.broker_name == cluster.broker_name());
             CHECK(m.keys() == std::vector<std::string_view>{"key" + std::to_string(i)});
             CHECK(m.msg_id().size() == 32);
         }
@@ -100,22 +100,28 @@ TEST_CASE("pull: found, caught up, offset illegal, filtered, long poll")
         auto [ec6, beyond] = co_await pc.async_pull(q0, 99, 32, all, tuple_token);
         REQUIRE_FALSE(ec6);
         CHECK(beyond.status == pull_status::offset_illegal);
-        CHECK(beyond.next_begin_offset == 5);
+        // OFFSET_OVERFLOW_BADLY on a queue whose min offset is 0: 4.9 corrects to 0, later
+        // versions to the max offset.
+        if (cluster.embedded())
+            CHECK(beyond.next_begin_offset == 0);
+        else
+            CHECK((beyond.next_begin_offset == 0 || beyond.next_begin_offset == 5));
 
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("pull: a held pull is answered as soon as a message arrives")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PullLP");
-        cluster.create_topic(topic, 1);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         pull_consumer pc(c, {.group = unique_name("CG"), .broker_suspend = 10s, .pull_timeout = 15s});
-        const message_queue q{topic, "broker-a", 0};
+        const message_queue q{topic, cluster.broker_name(), 0};
         bool answered = false;
         const auto t0 = std::chrono::steady_clock::now();
         pc.async_pull(q, 0, 32, parse_tag_expression(topic, "*"), [&](error_code ec, pull_result r) {
@@ -135,32 +141,35 @@ TEST_CASE("pull: a held pull is answered as soon as a message arrives")
         }
         CHECK(std::chrono::steady_clock::now() - t0 < 5s);
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("pull: offsets — query, commit, min, max, search by time")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor(), {.young_queue_reads_zero = false});
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PullOff");
-        cluster.create_topic(topic, 1);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         const auto group = unique_name("CG");
         pull_consumer pc(c, {.group = group});
-        const message_queue q{topic, "broker-a", 0};
+        const message_queue q{topic, cluster.broker_name(), 0};
 
         auto [e1, none] = co_await pc.async_query_offset(q, tuple_token);
         REQUIRE_FALSE(e1);
-        CHECK(none == -1);
+        CHECK((none == -1 || none == 0));  // 4.9 answers 0 while the queue's first message is in memory
 
         {
             const bool ok = co_await send_many(c, topic, 3, 1, "early");
             REQUIRE(ok);
         }
-        co_await sleep_for(30ms);
+        // The broker answers the offset of the message stored nearest to the time: put it much
+        // closer to the first late message.
+        co_await sleep_for(100ms);
         const auto mid = now_ms();
-        co_await sleep_for(30ms);
+        co_await sleep_for(5ms);
         {
             const bool ok = co_await send_many(c, topic, 4, 1, "late");
             REQUIRE(ok);
@@ -178,33 +187,41 @@ TEST_CASE("pull: offsets — query, commit, min, max, search by time")
 
         auto [e5] = co_await pc.async_commit_offset(q, 5, tuple_token);
         REQUIRE_FALSE(e5);
-        CHECK(cluster.committed(group, topic, 0) == 5);
+        {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+            const auto got = co_await cluster.committed(group, topic, 0);
+            CHECK(got == 5);
+        }
         auto [e6, back] = co_await pc.async_query_offset(q, tuple_token);
         REQUIRE_FALSE(e6);
         CHECK(back == 5);
 
-        message_queue unknown{"NoSuchTopic", "broker-a", 0};
+        message_queue unknown{"NoSuchTopic", cluster.broker_name(), 0};
         auto [e7, missing] = co_await pc.async_max_offset(std::move(unknown), tuple_token);
-        CHECK(e7);
+        CHECK_FALSE(e7);  // a broker answers 0 for a queue it has never seen
+        CHECK(missing == 0);
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("pull: broker refusals are errors; cancellation abandons the pull only")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PullErr");
-        cluster.create_topic(topic, 1);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         pull_consumer pc(c, {.group = unique_name("CG"), .broker_suspend = 10s, .pull_timeout = 15s});
-        const message_queue q{topic, "broker-a", 0};
+        const message_queue q{topic, cluster.broker_name(), 0};
         const auto all = parse_tag_expression(topic, "*");
 
-        cluster.inject_response(remoting::request_code::pull_message, remoting::response_code::subscription_not_latest);
-        auto [ec, r] = co_await pc.async_pull(q, 0, 32, all, tuple_token);
-        CHECK(ec == make_broker_error(remoting::response_code::subscription_not_latest));
+        if (cluster.embedded()) {  // a real broker cannot be made to refuse on demand
+            cluster.embedded_cluster().inject_response(remoting::request_code::pull_message,
+                                                       remoting::response_code::subscription_not_latest);
+            auto [ec, r] = co_await pc.async_pull(q, 0, 32, all, tuple_token);
+            CHECK(ec == make_broker_error(remoting::response_code::subscription_not_latest));
+        }
 
         // (named locals: GCC 12 mis-relocates class prvalues bound to parameters in a co_await expression)
         message_queue unknown{"NoSuchTopic", "broker-x", 0};
@@ -237,5 +254,6 @@ TEST_CASE("pull: broker refusals are errors; cancellation abandons the pull only
         REQUIRE_FALSE(ec3);
         CHECK(r3.size() == 1);
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }

@@ -49,10 +49,10 @@ void run_in_background(push_consumer& pc, consume_handler handler, bool& done)
 TEST_CASE("push: every message once, concurrently, offsets committed")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PushC");
-        cluster.create_topic(topic, 4);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 4);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         {
             const bool sent = co_await send_many(c, topic, 40, 4);
@@ -106,18 +106,26 @@ TEST_CASE("push: every message once, concurrently, offsets committed")
             CHECK(finished);
         }
         for (int q = 0; q < 4; ++q)
-            CHECK(cluster.committed(group, topic, q) == 10);
+            {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+                const auto got = co_await cluster.committed(group, topic, q);
+                CHECK(got == 10);
+            }
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("push: a rejected message comes back with growing reconsume times, then lands in the DLQ")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());  // delays scaled by 0.001
+        consumer_cluster cluster(ioc.get_executor());  // delays scaled by 0.001
+        if (!cluster.embedded()) {
+            WARN("skipped: needs the embedded broker's scaled send-back delays (a real one waits minutes)");
+            co_return;
+        }
         const auto topic = unique_name("PushR");
-        cluster.create_topic(topic, 1);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         const auto group = unique_name("CG");
         auto opts = push_opts(group);
@@ -146,46 +154,45 @@ TEST_CASE("push: a rejected message comes back with growing reconsume times, the
         auto [e2, s2] = co_await send_message(c, fine, 0);
         REQUIRE_FALSE(e2);
         {
-            const bool in_dlq = co_await wait_until([&] { return cluster.bodies("%DLQ%" + group).size() == 1; });
-            REQUIRE(in_dlq);
+            const auto end = std::chrono::steady_clock::now() + 10s;
+            while (co_await cluster.max_offset("%DLQ%" + group, 0) < 1 && std::chrono::steady_clock::now() < end)
+                co_await sleep_for(20ms);
+            {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+                const auto got = co_await cluster.max_offset("%DLQ%" + group, 0);
+                REQUIRE(got == 1);
+            }
         }
         CHECK(attempts == std::vector<int>{0, 1, 2, 3});
         CHECK(good == 1);
-        CHECK(cluster.bodies("%DLQ%" + group) == std::vector<std::string>{"bad"});
+        {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+            const auto got = co_await cluster.bodies("%DLQ%" + group);
+            CHECK(got == std::vector<std::string>{"bad"});
+        }
         co_await sleep_for(300ms);
         CHECK(attempts.size() == 4);  // DLQ messages are never consumed
         {
-            const bool committed = co_await wait_until([&] { return cluster.committed(group, topic, 0) == 2; });
+            const bool committed = co_await cluster.wait_committed(group, topic, 0, 2);
             CHECK(committed);  // sent back = done for this queue
         }
         auto [sec] = co_await pc.async_stop(tuple_token);
         CHECK_FALSE(sec);
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
-TEST_CASE("push: when send-back fails the message is consumed again locally; its offset waits")
+TEST_CASE("push: when send-back and the %RETRY% re-send both fail the message is consumed again locally; its offset waits")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
+        if (!cluster.embedded()) {
+            WARN("skipped: needs the embedded broker's fault injection");
+            co_return;
+        }
         const auto topic = unique_name("PushL");
-        cluster.create_topic(topic, 1);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
-        const auto group = unique_name("CG");
-        auto opts = push_opts(group);
-        opts.local_retry_delay = 400ms;
-        push_consumer pc(c, opts);
-        REQUIRE_FALSE(pc.subscribe(topic, "*"));
-        cluster.inject_response(remoting::request_code::consumer_send_msg_back, remoting::response_code::system_error);
-        std::vector<std::string> calls;
-        bool done = false;
-        run_in_background(pc, make_consume_handler([&](std::span<const message_view> batch) {
-            for (const auto& m : batch)
-                calls.emplace_back(m.body());
-            const bool first_time = std::count(calls.begin(), calls.end(), std::string(batch[0].body())) == 1;
-            return batch[0].body() == "flaky" && first_time ? consume_status::retry_later : consume_status::success;
-        }), done);
         {
             const bool sent = co_await send_many(c, topic, 1, 1, "before");
             REQUIRE(sent);
@@ -197,36 +204,122 @@ TEST_CASE("push: when send-back fails the message is consumed again locally; its
             const bool sent = co_await send_many(c, topic, 2, 1, "after");
             REQUIRE(sent);
         }
+        // Every send is done: the next send-back and the next send (the fallback) are refused.
+        cluster.embedded_cluster().inject_response(remoting::request_code::consumer_send_msg_back,
+                                                   remoting::response_code::system_error);
+        cluster.embedded_cluster().inject_response(remoting::request_code::send_message_v2,
+                                                   remoting::response_code::system_error);
+        const auto group = unique_name("CG");
+        auto opts = push_opts(group);
+        opts.local_retry_delay = 400ms;
+        push_consumer pc(c, opts);
+        REQUIRE_FALSE(pc.subscribe(topic, "*"));
+        std::vector<std::string> calls;
+        bool done = false;
+        run_in_background(pc, make_consume_handler([&](std::span<const message_view> batch) {
+            for (const auto& m : batch)
+                calls.emplace_back(m.body());
+            const bool first_time = std::count(calls.begin(), calls.end(), std::string(batch[0].body())) == 1;
+            return batch[0].body() == "flaky" && first_time ? consume_status::retry_later : consume_status::success;
+        }), done);
         {
             const bool three = co_await wait_until([&] { return calls.size() == 4; });
             REQUIRE(three);
         }
         // flaky (offset 1) failed and could not be sent back: the committed offset stays at 1.
         co_await sleep_for(250ms);
-        CHECK(cluster.committed(group, topic, 0) <= 1);
+        {
+            const auto got = co_await cluster.committed(group, topic, 0);
+            CHECK(got <= 1);
+        }
         {
             const bool retried = co_await wait_until([&] { return calls.size() == 5; });
             REQUIRE(retried);
         }
         CHECK(calls.back() == "flaky");
         {
-            const bool committed = co_await wait_until([&] { return cluster.committed(group, topic, 0) == 4; });
+            const bool committed = co_await cluster.wait_committed(group, topic, 0, 4);
             CHECK(committed);
         }
-        CHECK(cluster.bodies("%RETRY%" + group).empty());
+        {
+            const auto got = co_await cluster.max_offset("%RETRY%" + group, 0);
+            CHECK(got == 0);
+        }
         auto [sec] = co_await pc.async_stop(tuple_token);
         CHECK_FALSE(sec);
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
+
+TEST_CASE("push: when send-back fails the message is re-sent to %RETRY% as a normal message (§7.9 fallback)")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor());
+        if (!cluster.embedded()) {
+            WARN("skipped: needs the embedded broker's fault injection");
+            co_return;
+        }
+        const auto topic = unique_name("PushF");
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        auto msg = make_message(topic, "flaky", "TagF", "K1");
+        auto [e1, s1] = co_await send_message(c, msg, 0);
+        REQUIRE_FALSE(e1);
+        cluster.embedded_cluster().inject_response(remoting::request_code::consumer_send_msg_back,
+                                                   remoting::response_code::system_error);
+        const auto group = unique_name("CG");
+        auto opts = push_opts(group);
+        opts.local_retry_delay = 10s;  // a local re-consumption would come far too late
+        push_consumer pc(c, opts);
+        REQUIRE_FALSE(pc.subscribe(topic, "*"));
+        struct delivery {
+            std::string topic, tags, retry_topic, origin_id, msg_id;
+            int reconsume_times;
+        };
+        std::vector<delivery> seen;
+        bool done = false;
+        run_in_background(pc, make_consume_handler([&](std::span<const message_view> batch) {
+            const auto& m = batch[0];
+            seen.push_back({std::string(m.topic()), std::string(m.tags()),
+                            std::string(m.property("RETRY_TOPIC").value_or("")),
+                            std::string(m.property("ORIGIN_MESSAGE_ID").value_or("")), std::string(m.msg_id()),
+                            m.reconsume_times()});
+            return seen.size() == 1 ? consume_status::retry_later : consume_status::success;
+        }), done);
+        {
+            const bool twice = co_await wait_until([&] { return seen.size() == 2; }, 5s);
+            REQUIRE(twice);
+        }
+        CHECK(seen[0].reconsume_times == 0);
+        CHECK(seen[1].topic == topic);  // presented under the original topic
+        CHECK(seen[1].retry_topic == topic);
+        CHECK(seen[1].tags == "TagF");
+        CHECK(seen[1].origin_id == seen[0].msg_id);
+        CHECK(seen[1].reconsume_times == 1);
+        {
+            const auto got = co_await cluster.max_offset("%RETRY%" + group, 0);
+            CHECK(got == 1);  // it travelled through the retry topic
+        }
+        {
+            const bool committed = co_await cluster.wait_committed(group, topic, 0, 1);
+            CHECK(committed);
+        }
+        auto [sec] = co_await pc.async_stop(tuple_token);
+        CHECK_FALSE(sec);
+        co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("push: a stop in the middle loses nothing and commits what was done")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PushS");
-        cluster.create_topic(topic, 2);
-        client c(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 2);
+        client c(ioc.get_executor(), cluster.config());
         c.start();
         {
             const bool sent = co_await send_many(c, topic, 30, 2);
@@ -259,7 +352,7 @@ TEST_CASE("push: a stop in the middle loses nothing and commits what was done")
         // What the broker holds as committed covers exactly messages that were handled.
         std::int64_t committed = 0;
         for (int q = 0; q < 2; ++q)
-            committed += std::max<std::int64_t>(0, cluster.committed(group, topic, q));
+            committed += std::max<std::int64_t>(0, co_await cluster.committed(group, topic, q));
         CHECK(committed <= static_cast<std::int64_t>(first_run.size()));
         CHECK(committed >= static_cast<std::int64_t>(first_run.size()) - 2);  // at most the in-flight ones
 
@@ -282,19 +375,23 @@ TEST_CASE("push: a stop in the middle loses nothing and commits what was done")
         auto [sec2] = co_await again.async_stop(tuple_token);
         CHECK_FALSE(sec2);
         for (int q = 0; q < 2; ++q)
-            CHECK(cluster.committed(group, topic, q) == 15);
+            {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+                const auto got = co_await cluster.committed(group, topic, q);
+                CHECK(got == 15);
+            }
         co_await c.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("push, broadcasting: every consumer gets every message; offsets survive a restart in the local file")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PushB");
-        cluster.create_topic(topic, 2);
+        co_await cluster.create_topic(topic, 2);
         const auto dir = std::filesystem::temp_directory_path() / unique_name("corocket_bc");
-        auto cfg1 = config_for(cluster), cfg2 = config_for(cluster);
+        auto cfg1 = cluster.config(), cfg2 = cluster.config();
         cfg1.instance_name = "bc1";
         cfg2.instance_name = "bc2";
         client c1(ioc.get_executor(), cfg1), c2(ioc.get_executor(), cfg2);
@@ -335,12 +432,17 @@ TEST_CASE("push, broadcasting: every consumer gets every message; offsets surviv
             co_await b.async_stop(tuple_token);
         }
         // Nothing was committed to the broker; the offsets are in each client's file.
-        CHECK(cluster.committed(group, topic, 0) == -1);
+        // (a 4.9 broker answers 0 instead of "none" for a group without offset on a queue whose
+        // first message is still in memory)
+        {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+            const auto got = co_await cluster.committed(group, topic, 0);
+            CHECK(got <= 0);
+        }
         local_offset_file file(local_offset_file::default_path(dir.string(), c1.client_id(), group));
         offset_table stored;
         REQUIRE_FALSE(file.load(stored));
-        CHECK(stored[message_queue{topic, "broker-a", 0}] == 5);
-        CHECK(stored[message_queue{topic, "broker-a", 1}] == 5);
+        CHECK(stored[message_queue{topic, cluster.broker_name(), 0}] == 5);
+        CHECK(stored[message_queue{topic, cluster.broker_name(), 1}] == 5);
 
         {
             const bool sent = co_await send_many(c1, topic, 4, 2, "new");
@@ -365,16 +467,17 @@ TEST_CASE("push, broadcasting: every consumer gets every message; offsets surviv
         std::filesystem::remove_all(dir);
         co_await c1.async_stop(tuple_token);
         co_await c2.async_stop(tuple_token);
+        co_await cluster.close();
     });
 }
 
 TEST_CASE("push: rebalance under churn — members join and leave while messages are sent")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        fake_cluster cluster(ioc.get_executor());
+        consumer_cluster cluster(ioc.get_executor());
         const auto topic = unique_name("PushChurn");
-        cluster.create_topic(topic, 4);
-        client producer(ioc.get_executor(), config_for(cluster));
+        co_await cluster.create_topic(topic, 4);
+        client producer(ioc.get_executor(), cluster.config());
         producer.start();
         const auto group = unique_name("CG");
         std::map<std::string, int> seen;
@@ -387,7 +490,7 @@ TEST_CASE("push: rebalance under churn — members join and leave while messages
         std::vector<std::unique_ptr<push_consumer>> members;
         std::vector<std::unique_ptr<bool>> done;
         auto join = [&] {
-            clients.push_back(std::make_unique<client>(ioc.get_executor(), config_for(cluster)));
+            clients.push_back(std::make_unique<client>(ioc.get_executor(), cluster.config()));
             clients.back()->start();
             members.push_back(std::make_unique<push_consumer>(*clients.back(), push_opts(group)));
             REQUIRE_FALSE(members.back()->subscribe(topic, "*"));
@@ -422,9 +525,13 @@ TEST_CASE("push: rebalance under churn — members join and leave while messages
             CHECK_FALSE(ec);
         }
         for (int q = 0; q < 4; ++q)
-            CHECK(cluster.committed(group, topic, q) == sent / 4);
+            {  // (GCC 12 cannot co_await inside a Catch2 assertion)
+                const auto got = co_await cluster.committed(group, topic, q);
+                CHECK(got == sent / 4);
+            }
         for (auto& c : clients)
             co_await c->async_stop(tuple_token);
         co_await producer.async_stop(tuple_token);
+        co_await cluster.close();
     }, std::chrono::seconds(90));
 }
