@@ -143,16 +143,22 @@ TEST_CASE("lite pull, subscribe: two members share the queues; the survivor take
         REQUIRE_FALSE(b.subscribe(topic, "*"));
         a.start();
         b.start();
+        // Members learn of each other at different moments: wait for the settled split (two
+        // queues each, together all four).
+        const auto settled = [&] {
+            std::set<message_queue> all;
+            for (const auto& q : a.assignment())
+                all.insert(q);
+            for (const auto& q : b.assignment())
+                all.insert(q);
+            return a.assignment().size() == 2 && b.assignment().size() == 2 && all.size() == 4;
+        };
         {
-            const bool split = co_await wait_until([&] { return a.assignment().size() == 2 && b.assignment().size() == 2; });
+            const bool split = co_await wait_until(settled);
             REQUIRE(split);
         }
-        std::set<message_queue> all;
-        for (const auto& q : a.assignment())
-            all.insert(q);
-        for (const auto& q : b.assignment())
-            all.insert(q);
-        CHECK(all.size() == 4);
+        co_await sleep_for(100ms);
+        REQUIRE(settled());
 
         {
             const bool sent = co_await send_many(c1, topic, 40, 4);
