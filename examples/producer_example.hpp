@@ -71,6 +71,8 @@ inline int run(int argc, char** argv, std::string_view name,
                std::function<asio::awaitable<int>(asio::io_context&, context&)> body,
                corocket::testing::cluster_options opts = {}, std::chrono::seconds limit = std::chrono::seconds(120))
 {
+    // The io_context first: it must outlive the embedded cluster that runs on it.
+    asio::io_context ioc{1};
     context ctx;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
@@ -81,7 +83,6 @@ inline int run(int argc, char** argv, std::string_view name,
             return 2;
         }
     }
-    asio::io_context ioc{1};
     if (ctx.namesrv_.empty()) {
         ctx.cluster_ = std::make_unique<corocket::testing::embedded_cluster>(ioc.get_executor(), std::move(opts));
         if (auto ec = ctx.cluster_->start()) {
