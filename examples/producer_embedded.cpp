@@ -41,8 +41,10 @@ int main(int argc, char** argv)
             co_return 1;
 
         int ticks = 0;
-        bool stop = false;
-        asio::co_spawn(ioc, housekeeping(ticks, stop), asio::detached);
+        bool stop = false, housekeeping_done = false;
+        // Not detached: housekeeping reads `ticks` and `stop`, which live in this frame, so this
+        // frame waits for it to end before it returns.
+        asio::co_spawn(ioc, housekeeping(ticks, stop), [&](std::exception_ptr) { housekeeping_done = true; });
 
         // A worker thread produces readings; it never touches the producer directly.
         int sent = 0, failed = 0;
@@ -64,6 +66,10 @@ int main(int argc, char** argv)
         }
         worker.join();
         stop = true;
+        while (!housekeeping_done) {
+            wait.expires_after(10ms);
+            co_await wait.async_wait(example::tuple_token);
+        }
         fmt::print("sent {} (failed {}) while the housekeeping job ticked {} times\n", sent, failed, ticks);
         co_await producer.async_stop(example::tuple_token);
         co_await client.async_stop(example::tuple_token);

@@ -41,6 +41,24 @@ inline boost::asio::awaitable<bool> wait_until(std::function<bool()> cond,
     co_return true;
 }
 
+/// Waits until `cond` has held without a break for `hold`. A rebalance adds queues one by one,
+/// so a split can look right for a moment while a member is still taking more; holding for
+/// several rebalance intervals tells a settled split from one passing through.
+inline boost::asio::awaitable<bool> wait_until_stable(std::function<bool()> cond, std::chrono::milliseconds hold,
+                                                      std::chrono::milliseconds limit = std::chrono::seconds(20))
+{
+    const auto end = std::chrono::steady_clock::now() + limit;
+    auto since = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < end) {
+        if (!cond())
+            since = std::chrono::steady_clock::now();
+        else if (std::chrono::steady_clock::now() - since >= hold)
+            co_return true;
+        co_await sleep_for(std::chrono::milliseconds(10));
+    }
+    co_return false;
+}
+
 inline std::string unique_name(std::string_view prefix) { return test_cluster::unique_name(prefix); }
 
 /// Embedded-broker settings the consumer tests rely on: send-back delays scaled down (level 3,
