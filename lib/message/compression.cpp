@@ -17,12 +17,37 @@ constexpr std::size_t max_chunk = std::numeric_limits<uInt>::max();
 
 }  // namespace
 
-error_code zlib_compress(std::string_view in, int level, std::string& out)
+struct zlib_deflater::stream {
+    z_stream zs{};
+    int level = 0;
+    bool ready = false;
+    ~stream()
+    {
+        if (ready) deflateEnd(&zs);
+    }
+};
+
+zlib_deflater::zlib_deflater() : stream_(std::make_unique<stream>()) {}
+zlib_deflater::~zlib_deflater() = default;
+
+error_code zlib_deflater::compress(std::string_view in, int level, std::string& out)
 {
     out.clear();
     if (level < Z_DEFAULT_COMPRESSION || level > Z_BEST_COMPRESSION) return make_error_code(client_errc::invalid_argument);
-    z_stream zs{};
-    if (deflateInit(&zs, level) != Z_OK) return compression_failed();
+    auto& s = *stream_;
+    if (s.ready && s.level != level) {
+        deflateEnd(&s.zs);
+        s.ready = false;
+    }
+    if (!s.ready) {
+        s.zs = z_stream{};
+        if (deflateInit(&s.zs, level) != Z_OK) return compression_failed();
+        s.ready = true;
+        s.level = level;
+    } else if (deflateReset(&s.zs) != Z_OK) {
+        return compression_failed();
+    }
+    z_stream& zs = s.zs;
     out.resize(deflateBound(&zs, static_cast<uLong>(in.size())));
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     zs.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -38,13 +63,18 @@ error_code zlib_compress(std::string_view in, int level, std::string& out)
         in_left -= in_before - zs.avail_in;
         out_left -= out_before - zs.avail_out;
     }
-    deflateEnd(&zs);
     if (rc != Z_STREAM_END) {
         out.clear();
         return compression_failed();
     }
     out.resize(out.size() - out_left);
     return {};
+}
+
+error_code zlib_compress(std::string_view in, int level, std::string& out)
+{
+    zlib_deflater once;
+    return once.compress(in, level, out);
 }
 
 error_code zlib_inflate(std::string_view in, std::size_t max_out, std::string& out)

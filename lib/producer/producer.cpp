@@ -81,6 +81,7 @@ producer_impl::producer_impl(corocket::client& c, producer_config cfg)
       prepare_opts_(prepare_options_for(cfg_, client_->config().name_space)), ids_(make_process_uniq_id_generator()),
       gate_(cfg_.max_inflight_messages, cfg_.max_inflight_bytes), children_cv_(client_->executor())
 {
+    prepare_opts_.deflater = &deflater_;
 }
 
 error_code producer_impl::start(diagnostics* diag)

@@ -72,7 +72,9 @@ error_code compress_body(std::string_view body, const prepare_options& opts, pre
         out.body.assign(body);
         return {};
     }
-    if (auto ec = zlib_compress(body, opts.compress_level, out.body))
+    const auto ec = opts.deflater ? opts.deflater->compress(body, opts.compress_level, out.body)
+                                  : zlib_compress(body, opts.compress_level, out.body);
+    if (ec)
         return fail(client_errc::compression_failed, diag,
                     fmt::format("zlib compression at level {} failed: {}", opts.compress_level, ec.message()));
     out.sys_flag |= compressed_zlib_sys_flag;

@@ -13,6 +13,7 @@
 #include <corocket/send_result.hpp>
 #include <corocket/transactional_producer.hpp>
 
+#include "message/codec.hpp"
 #include "message/ids.hpp"
 
 #include <cstddef>
@@ -53,6 +54,7 @@ struct prepare_options {
     std::size_t max_body_size = std::size_t{4} << 20;
     std::size_t compress_threshold = 4096;  ///< 0 = never
     int compress_level = 5;
+    zlib_deflater* deflater = nullptr;  ///< reused across messages when set (one per producer)
 };
 
 inline prepare_options prepare_options_for(const producer_config& cfg, std::string_view name_space)

@@ -115,6 +115,30 @@ TEST_CASE("A.5 zlib level 5")
     CHECK(back == "hello");
 }
 
+TEST_CASE("a reused deflater gives the one-shot bytes for every message and level")
+{
+    detail::zlib_deflater deflater;
+    std::string body;
+    for (int i = 0; i < 6000; ++i)
+        body.push_back(static_cast<char>('a' + (i * 7 + i / 13) % 26));
+    const std::string_view inputs[] = {"hello", body, "", std::string_view(body).substr(100, 4096), "hello"};
+    for (int level : {5, 5, 9, 1, 5}) {
+        for (auto in : inputs) {
+            std::string once, reused, back;
+            REQUIRE_FALSE(detail::zlib_compress(in, level, once));
+            REQUIRE_FALSE(deflater.compress(in, level, reused));
+            CHECK(reused == once);
+            REQUIRE_FALSE(detail::zlib_inflate(reused, body.size(), back));
+            CHECK(back == in);
+        }
+    }
+    std::string out = "stale";
+    CHECK(deflater.compress("x", 10, out) == make_error_code(client_errc::invalid_argument));
+    CHECK(out.empty());
+    REQUIRE_FALSE(deflater.compress("hello", 5, out));  // still usable after a refused call
+    CHECK(hex(out) == "785ECB48CDC9C90700062C0215");
+}
+
 TEST_CASE("A.6 body CRC")
 {
     CHECK(detail::body_crc("123456789") == 0x4BF43926);
