@@ -121,7 +121,14 @@ void consumer_base::start()
     persist_task_ = tasks_.spawn(persist_loop());
 }
 
-void consumer_base::trigger_rebalance() { rebalance_cv_.cancel(); }
+void consumer_base::trigger_rebalance()
+{
+    // Remembered as well as signalled: a NOTIFY that arrives while a round is under way (nobody
+    // waiting on the timer) must still cause another round, or the group stays unbalanced until
+    // the next periodic one (Java's ServiceThread keeps such a wake-up in `hasNotified`).
+    rebalance_wanted_ = true;
+    rebalance_cv_.cancel();
+}
 
 asio::awaitable<void> consumer_base::rebalance_loop()
 {
@@ -130,9 +137,12 @@ asio::awaitable<void> consumer_base::rebalance_loop()
     // Heartbeat first: brokers must know the group (and create %RETRY%) before we ask for members.
     co_await rt().heartbeat_all();
     while (!stopping_) {
+        rebalance_wanted_ = false;
         co_await rebalance_once();
         if (stopping_)
             break;
+        if (rebalance_wanted_)
+            continue;
         rebalance_cv_.expires_after(opts_.rebalance_interval);
         co_await rebalance_cv_.async_wait(tuple_token);
     }

@@ -134,6 +134,7 @@ private:
     void clear_peer_handlers();
 
     boost::asio::steady_timer rebalance_cv_;
+    bool rebalance_wanted_ = false;  ///< a trigger came since the current round began
     boost::asio::steady_timer persist_timer_;
     task_group::handle rebalance_task_;
     task_group::handle persist_task_;

@@ -205,3 +205,48 @@ TEST_CASE("lite pull, subscribe: two members share the queues; the survivor take
         co_await cluster.close();
     });
 }
+
+TEST_CASE("lite pull, subscribe: members starting together settle on NOTIFY_CONSUMER_IDS_CHANGED alone")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("LiteN");
+        co_await cluster.create_topic(topic, 6);
+        const auto group = unique_name("CG");
+        auto opts = lite_options(group);
+        opts.rebalance_interval = 600s;  // only the broker's notifications can move queues here
+        std::vector<std::unique_ptr<client>> clients;
+        std::vector<std::unique_ptr<lite_pull_consumer>> members;
+        for (int i = 0; i < 3; ++i) {
+            clients.push_back(std::make_unique<client>(ioc.get_executor(), cluster.config()));
+            clients.back()->start();
+            members.push_back(std::make_unique<lite_pull_consumer>(*clients.back(), opts));
+            REQUIRE_FALSE(members.back()->subscribe(topic, "*"));
+        }
+        // Started in one go, the members' rounds overlap with each other's joins: a notification
+        // that arrives during a round must still cause another one.
+        for (auto& m : members)
+            m->start();
+        const auto split = [&] {
+            std::set<message_queue> all;
+            for (const auto& m : members) {
+                const auto mine = m->assignment();
+                if (mine.size() != 2)
+                    return false;
+                all.insert(mine.begin(), mine.end());
+            }
+            return all.size() == 6;
+        };
+        {
+            const bool settled = co_await wait_until_stable(split, 1s);
+            REQUIRE(settled);
+        }
+        for (auto& m : members) {
+            auto [ec] = co_await m->async_stop(tuple_token);
+            CHECK_FALSE(ec);
+        }
+        for (auto& c : clients)
+            co_await c->async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
