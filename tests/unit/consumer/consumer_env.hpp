@@ -59,6 +59,24 @@ inline boost::asio::awaitable<bool> wait_until_stable(std::function<bool()> cond
     co_return false;
 }
 
+/// Consumer options of type `Options` (push_options, lite_pull_options) with the timings the
+/// tests run on: start from the first offset, pulls held 200 ms by the broker, a rebalance every
+/// 300 ms, offsets committed every 100 ms, a failed pull retried after 100 ms.
+template <class Options>
+Options test_consumer_options(std::string group)
+{
+    using namespace std::chrono_literals;
+    Options o;
+    o.group = std::move(group);
+    o.from_where = consume_from_where::first_offset;
+    o.broker_suspend = 200ms;
+    o.pull_timeout = 5s;
+    o.rebalance_interval = 300ms;
+    o.persist_interval = 100ms;
+    o.pull_error_delay = 100ms;
+    return o;
+}
+
 inline std::string unique_name(std::string_view prefix) { return test_cluster::unique_name(prefix); }
 
 /// Embedded-broker settings the consumer tests rely on: send-back delays scaled down (level 3,

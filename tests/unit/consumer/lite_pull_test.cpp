@@ -38,14 +38,8 @@ asio::awaitable<std::map<std::string, int>> poll_bodies(lite_pull_consumer& lc, 
 
 lite_pull_options lite_options(std::string group)
 {
-    lite_pull_options o;
-    o.group = std::move(group);
-    o.from_where = consume_from_where::first_offset;
+    auto o = test_consumer_options<lite_pull_options>(std::move(group));
     o.broker_suspend = 300ms;
-    o.pull_timeout = 5s;
-    o.rebalance_interval = 300ms;
-    o.persist_interval = 100ms;
-    o.pull_error_delay = 100ms;
     return o;
 }
 

@@ -21,15 +21,8 @@ namespace {
 
 push_options orderly_opts(std::string group)
 {
-    push_options o;
-    o.group = std::move(group);
+    auto o = test_consumer_options<push_options>(std::move(group));
     o.orderly = true;
-    o.from_where = consume_from_where::first_offset;
-    o.broker_suspend = 200ms;
-    o.pull_timeout = 5s;
-    o.rebalance_interval = 300ms;
-    o.persist_interval = 100ms;
-    o.pull_error_delay = 100ms;
     o.lock_renew_interval = 500ms;
     o.suspend_current_queue_time = 50ms;
     return o;

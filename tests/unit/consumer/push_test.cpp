@@ -23,14 +23,7 @@ namespace {
 
 push_options push_opts(std::string group)
 {
-    push_options o;
-    o.group = std::move(group);
-    o.from_where = consume_from_where::first_offset;
-    o.broker_suspend = 200ms;
-    o.pull_timeout = 5s;
-    o.rebalance_interval = 300ms;
-    o.persist_interval = 100ms;
-    o.pull_error_delay = 100ms;
+    auto o = test_consumer_options<push_options>(std::move(group));
     o.local_retry_delay = 100ms;
     return o;
 }

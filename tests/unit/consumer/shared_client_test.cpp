@@ -19,14 +19,8 @@ namespace {
 
 push_options slow_timer_opts(std::string group)
 {
-    push_options o;
-    o.group = std::move(group);
-    o.from_where = consume_from_where::first_offset;
-    o.broker_suspend = 200ms;
-    o.pull_timeout = 5s;
+    auto o = test_consumer_options<push_options>(std::move(group));
     o.rebalance_interval = 60s;  // only the broker's notification can trigger a rebalance in time
-    o.persist_interval = 100ms;
-    o.pull_error_delay = 100ms;
     return o;
 }
 

@@ -19,18 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-push_options sub_opts(std::string group)
-{
-    push_options o;
-    o.group = std::move(group);
-    o.from_where = consume_from_where::first_offset;
-    o.broker_suspend = 200ms;
-    o.pull_timeout = 5s;
-    o.rebalance_interval = 300ms;
-    o.persist_interval = 100ms;
-    o.pull_error_delay = 100ms;
-    return o;
-}
+push_options sub_opts(std::string group) { return test_consumer_options<push_options>(std::move(group)); }
 
 /// Consumes with `pc` until `want` bodies were seen (or 10 s passed), then stops it. Returns
 /// the bodies of `topic` (retry-topic copies would be duplicates; none are expected here).
