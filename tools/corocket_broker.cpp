@@ -1,7 +1,7 @@
 // corocket-broker: the embedded NameServer + Broker as a standalone process, for demos and for
 // running client tests from another process. Runs until SIGINT/SIGTERM.
 //
-//   corocket-broker [--port 9876] [--brokers N] [--data-dir DIR] [--config broker.conf]
+//   corocket-broker [--port 9876] [--brokers N] [--slave] [--data-dir DIR] [--config broker.conf]
 #include <corocket/testing/embedded_cluster.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -27,10 +27,11 @@ using corocket::testing::cluster_options;
 namespace {
 
 constexpr const char* usage =
-    "usage: corocket-broker [--port PORT] [--brokers N] [--data-dir DIR] [--config FILE]\n"
-    "  --port PORT      NameServer port (default 9876; brokers listen on 10911, 10921, ...;\n"
-    "                   0 = ephemeral ports for everything)\n"
+    "usage: corocket-broker [--port PORT] [--brokers N] [--slave] [--data-dir DIR] [--config FILE]\n"
+    "  --port PORT      NameServer port (default 9876; brokers listen on 10911, 10921, ...,\n"
+    "                   their slaves on 11911, 11921, ...; 0 = ephemeral ports for everything)\n"
     "  --brokers N      number of brokers (default 1)\n"
+    "  --slave          give each broker a slave (broker id 1) that serves reads\n"
     "  --data-dir DIR   persist messages, offsets and topics under DIR\n"
     "  --config FILE    broker.conf-style key=value settings (see embedded_cluster.hpp)\n";
 
@@ -53,6 +54,10 @@ std::string parse_args(int argc, char** argv, cluster_options& opts)
         const std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h")
             return usage;
+        if (arg == "--slave") {
+            opts.slave = true;
+            continue;
+        }
         if (i + 1 >= argc)
             return fmt::format("{} needs a value\n{}", arg, usage);
         const std::string_view value = argv[++i];
@@ -79,15 +84,21 @@ std::string parse_args(int argc, char** argv, cluster_options& opts)
             return fmt::format("unknown option '{}'\n{}", arg, usage);
         }
     }
+    auto default_broker_ports = [&opts] {
+        for (std::size_t b = 0; b < opts.brokers; ++b) {
+            opts.broker_ports.push_back(static_cast<std::uint16_t>(10911 + 10 * b));
+            opts.slave_ports.push_back(static_cast<std::uint16_t>(11911 + 10 * b));
+        }
+    };
     if (port) {
         opts.namesrv_port = static_cast<std::uint16_t>(*port);
         opts.broker_ports.clear();
-        for (std::size_t b = 0; *port != 0 && b < opts.brokers; ++b)
-            opts.broker_ports.push_back(static_cast<std::uint16_t>(10911 + 10 * b));
+        opts.slave_ports.clear();
+        if (*port != 0)
+            default_broker_ports();
     } else if (opts.namesrv_port == 0 && opts.broker_ports.empty()) {
         opts.namesrv_port = 9876;
-        for (std::size_t b = 0; b < opts.brokers; ++b)
-            opts.broker_ports.push_back(static_cast<std::uint16_t>(10911 + 10 * b));
+        default_broker_ports();
     }
     return {};
 }
@@ -114,8 +125,11 @@ int main(int argc, char** argv)
         return 1;
     }
     std::printf("namesrv %s\n", cluster.namesrv_address().c_str());
-    for (std::size_t i = 0; i < cluster.broker_count(); ++i)
+    for (std::size_t i = 0; i < cluster.broker_count(); ++i) {
         std::printf("broker %s %s\n", cluster.broker_name(i).c_str(), cluster.broker_address(i).c_str());
+        if (opts.slave)
+            std::printf("slave %s %s\n", cluster.broker_name(i).c_str(), cluster.slave_address(i).c_str());
+    }
     std::fflush(stdout);
 
     signals.async_wait([&](const boost::system::error_code& ec, int) {

@@ -55,10 +55,18 @@ store_config make_store_config(const broker_settings& s)
 }  // namespace
 
 broker_core::broker_core(broker_settings settings, std::int64_t now_ms)
-    : settings_(std::move(settings)), log_(settings_.options.log), store_(make_store_config(settings_))
+    : settings_(std::move(settings)), log_(settings_.options.log),
+      own_store_(settings_.master ? nullptr : std::make_unique<message_store>(make_store_config(settings_))),
+      store_(settings_.master ? settings_.master->store_ : *own_store_)
 {
     add_system_topics();
-    load_state();
+    if (is_slave()) {
+        sync_from_master();
+        next_slave_sync_ = now_ms + settings_.options.slave_sync_interval.count();
+        next_hold_check_ = now_ms + hold_check_interval();
+    } else {
+        load_state();
+    }
     next_tx_check_ = now_ms + settings_.options.transaction_check_interval.count();
     next_client_scan_ = now_ms + client_scan_interval();
 }
@@ -111,6 +119,7 @@ void broker_core::put_topic(topic_config cfg)
     auto name = cfg.name;
     topics_.insert_or_assign(std::move(name), std::move(cfg));
     ++topics_version_;
+    slave_topics_diverged_ = is_slave();  // created here by a send: the next sync replaces it
     mark_dirty();
 }
 
@@ -265,6 +274,9 @@ broker_core::response broker_core::dispatch(const channel_ref& ch, remoting::com
     case rc::check_client_config:
         return check_client_config(req);
     case rc::end_transaction:
+        // EndTransactionProcessor: "Message store is slave mode, so end transaction is forbidden."
+        if (is_slave())
+            return remoting::command::response_to(req, rs::slave_not_available);
         return end_transaction(req, now);
     case rc::update_and_create_topic:
         return update_and_create_topic(req);
@@ -298,8 +310,13 @@ void broker_core::tick(std::int64_t now_ms, core_actions& out)
 {
     out_ = &out;
     expire_held_pulls(now_ms);
-    deliver_scheduled(now_ms);
-    if (now_ms >= next_tx_check_) {
+    if (is_slave()) {
+        // Schedule delivery and transaction checks run on the master only.
+        slave_tick(now_ms);
+    } else {
+        deliver_scheduled(now_ms);
+    }
+    if (!is_slave() && now_ms >= next_tx_check_) {
         check_transactions(now_ms);
         next_tx_check_ = now_ms + std::max<std::int64_t>(1, settings_.options.transaction_check_interval.count());
     }
@@ -320,10 +337,12 @@ std::int64_t broker_core::client_scan_interval() const noexcept
 
 std::int64_t broker_core::next_deadline() const noexcept
 {
-    std::int64_t d = std::min(next_tx_check_, next_client_scan_);
+    std::int64_t d = next_client_scan_;
     for (const auto& h : held_)
         d = std::min(d, h.deadline);
-    return std::min(d, next_scheduled_deadline());
+    if (is_slave())
+        return std::min({d, next_slave_sync_, held_.empty() ? d : next_hold_check_});
+    return std::min({d, next_tx_check_, next_scheduled_deadline()});
 }
 
 void broker_core::reset_connections()

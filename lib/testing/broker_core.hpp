@@ -69,6 +69,10 @@ struct subscription_group {
     int retry_queue_nums = 1;
     int retry_max_times = 16;
     bool notify_consumer_ids_changed_enable = true;
+    /// brokerId and whichBrokerWhenConsumeSlowly: whom a pull is sent on to (slaveReadEnable)
+    /// when the consumer keeps up, and when it lags beyond the memory window.
+    std::int64_t broker_id = 0;
+    std::int64_t which_broker_when_consume_slowly = 1;
 };
 
 struct broker_settings {
@@ -77,6 +81,10 @@ struct broker_settings {
     host_address address;
     cluster_options options;
     std::string data_dir;  ///< this broker's store directory ("" = memory only)
+    /// 0 for a master. A slave (id 1) reads `master`'s store, as one whose replication has caught
+    /// up, and copies its metadata as SlaveSynchronize does.
+    std::int64_t broker_id = 0;
+    class broker_core* master = nullptr;
 };
 
 class broker_core {
@@ -104,6 +112,12 @@ public:
     void inject_response(int request_code, int response_code, int count);
 
     const std::string& name() const noexcept { return settings_.broker_name; }
+    std::int64_t broker_id() const noexcept { return settings_.broker_id; }
+    bool is_slave() const noexcept { return settings_.master != nullptr; }
+    /// Slave: whether the master can be reached (SlaveSynchronize fails while it cannot).
+    void set_master_reachable(bool reachable) noexcept { master_reachable_ = reachable; }
+    /// Slave: SlaveSynchronize.syncAll now (topics, groups, consumer offsets).
+    void sync_from_master();
     const host_address& address() const noexcept { return settings_.address; }
     /// Topic configs in name order (what the broker registers with the NameServer).
     const std::map<std::string, topic_config, std::less<>>& topics() const noexcept { return topics_; }
@@ -190,8 +204,10 @@ private:
     std::optional<pull_subscription> resolve_subscription(const remoting::command& req, std::string_view group,
                                                           std::string_view topic, remoting::command& resp);
     message_filter make_filter(const pull_subscription& sub) const;
+    std::int64_t suggested_broker(const subscription_group& g, const get_result& r) const noexcept;
     void notify_arrival(std::string_view topic, int queue_id, std::int64_t now);
     void expire_held_pulls(std::int64_t now);
+    void check_held_pulls(std::int64_t now);
     response query_consumer_offset(remoting::command& req);
     response update_consumer_offset(remoting::command& req);
     response queue_offset_query(remoting::command& req);
@@ -211,6 +227,7 @@ private:
     void expire_clients(std::int64_t now);
     void remove_channel(channel_id ch);
     std::int64_t client_scan_interval() const noexcept;
+    std::int64_t hold_check_interval() const noexcept;
 
     // transactions (broker_tx.cpp)
     response end_transaction(remoting::command& req, std::int64_t now);
@@ -229,6 +246,9 @@ private:
     response query_message(remoting::command& req);
     response topic_stats(remoting::command& req);
 
+    // slave role (broker_slave.cpp)
+    void slave_tick(std::int64_t now);
+
     // ACL (broker_acl.cpp)
     std::optional<std::string> acl_check(const channel_ref& ch, const remoting::command& req) const;
 
@@ -239,7 +259,8 @@ private:
 
     broker_settings settings_;
     logger log_;
-    message_store store_;
+    std::unique_ptr<message_store> own_store_;  // null on a slave
+    message_store& store_;                      // own_store_, or the master's
     std::map<std::string, topic_config, std::less<>> topics_;
     std::uint64_t topics_version_ = 1;
     std::map<std::string, subscription_group, std::less<>> groups_;
@@ -257,6 +278,11 @@ private:
     std::int64_t tx_progress_ = 0;               // half-queue offset below which all is resolved
     std::int64_t next_tx_check_ = 0;
     std::int64_t next_client_scan_ = 0;
+    std::int64_t next_hold_check_ = 0;      // slave: PullRequestHoldService's periodic check
+    std::int64_t next_slave_sync_ = 0;      // slave: SlaveSynchronize.syncAll
+    std::uint64_t synced_topics_version_ = 0;
+    bool slave_topics_diverged_ = false;
+    bool master_reachable_ = true;
     std::uint64_t producer_rr_ = 0;
     std::int32_t opaque_counter_ = 525000;
     core_actions* out_ = nullptr;

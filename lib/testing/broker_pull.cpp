@@ -28,9 +28,9 @@ bool is_tag_type(std::string_view type) noexcept
     return type.empty() || type == expression_type_tag;
 }
 
-void set_pull_header(remoting::command& resp, const get_result& r)
+void set_pull_header(remoting::command& resp, const get_result& r, std::int64_t suggest_broker)
 {
-    resp.ext_fields.set("suggestWhichBrokerId", "0");
+    resp.ext_fields.set("suggestWhichBrokerId", std::to_string(suggest_broker));
     resp.ext_fields.set("nextBeginOffset", std::to_string(r.next_begin_offset));
     resp.ext_fields.set("maxOffset", std::to_string(r.max_offset));
     resp.ext_fields.set("minOffset", std::to_string(r.min_offset));
@@ -52,7 +52,24 @@ int pull_code(get_status s, std::int64_t requested_offset) noexcept
     return rs::system_error;
 }
 
+/// The statuses whose next offset DefaultMessageStore.nextOffsetCorrection sets: a slave (without
+/// offsetCheckInSlave) leaves the consumer's offset as it was.
+bool corrects_offset(get_status s) noexcept
+{
+    return s != get_status::found && s != get_status::no_matched_message && s != get_status::message_was_removing;
+}
+
 }  // namespace
+
+std::int64_t broker_core::suggested_broker(const subscription_group& g, const get_result& r) const noexcept
+{
+    // PullMessageProcessor with slaveReadEnable: a consumer that has fallen behind the memory
+    // window goes to whichBrokerWhenConsumeSlowly, one that keeps up to the group's brokerId.
+    // Without it, always the master (a slave still answers, but sends the consumer back).
+    if (!settings_.options.slave_read_enable)
+        return broker_data::master_id;
+    return r.suggest_pulling_from_slave ? g.which_broker_when_consume_slowly : g.broker_id;
+}
 
 std::optional<broker_core::pull_subscription> broker_core::resolve_subscription(const remoting::command& req,
                                                                                 std::string_view group,
@@ -213,11 +230,18 @@ broker_core::response broker_core::pull_message(const channel_ref& ch, remoting:
     message_filter filter = make_filter(*sub);
 
     get_result r = store_.get(topic, queue_id, queue_offset, max_msg_nums, filter);
-    set_pull_header(resp, r);
+    if (is_slave() && corrects_offset(r.status))
+        r.next_begin_offset = queue_offset;
+    set_pull_header(resp, r, suggested_broker(*g, r));
     resp.code = pull_code(r.status, queue_offset);
     resp.remark = to_string(r.status);
     if (resp.code == rs::success)
         resp.body = std::move(r.body);
+    if (resp.code == rs::pull_offset_moved && is_slave()) {
+        // Only a master reports a moved offset; a slave asks for a retry at the group's broker.
+        resp.code = rs::pull_retry_immediately;
+        resp.ext_fields.set("suggestWhichBrokerId", std::to_string(g->broker_id));
+    }
 
     response result = std::move(resp);
     if (result->code == rs::pull_not_found && allow_suspend && (sys_flag & pull_flag_suspend)) {
@@ -229,7 +253,7 @@ broker_core::response broker_core::pull_message(const channel_ref& ch, remoting:
                          std::move(filter)});
         result.reset();
     }
-    if (allow_suspend && (sys_flag & pull_flag_commit_offset))
+    if (allow_suspend && (sys_flag & pull_flag_commit_offset) && !is_slave())
         commit_offset(group, topic, queue_id, commit_at);
     return result;
 }

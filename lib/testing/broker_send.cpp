@@ -152,6 +152,8 @@ bool broker_core::handle_retry_and_dlq(const remoting::command& req, std::string
 
 put_result broker_core::store_message(inner_message msg, std::int64_t now)
 {
+    if (is_slave())  // DefaultMessageStore.checkStoreStatus
+        return put_result::failure(put_status::service_not_available);
     put_result r = store_.put(std::move(msg), now);
     if (r.status == put_status::ok)
         notify_arrival(r.topic, r.queue_id, now);
@@ -186,6 +188,13 @@ void broker_core::put_result_to_response(const put_result& r, int queue_id, remo
              fmt::format("timer message illegal, the delay time should not be bigger than the max delay {}ms; or if "
                          "set del msg, the delay time should be bigger than the current time",
                          settings_.options.timer_max_delay_sec * 1000));
+        break;
+    case put_status::service_not_available:
+        // The embedded store has no disk partition to measure: diskUtil() reports -1 for those.
+        fail(resp, rs::service_not_available,
+             "service not available now. It may be caused by one of the following reasons: the broker's disk is "
+             "full [CL: -1.00 CQ: -1.00 INDEX: -1.00], messages are put to the slave, message store has been shut "
+             "down, etc.");
         break;
     }
 }
@@ -263,6 +272,10 @@ broker_core::response broker_core::send_batch(const channel_ref& ch, remoting::c
                          (s.sys_flag & sys_flag::transaction_mask) != sys_flag::transaction_not_type;
     if (illegal) {
         put_result_to_response(put_result::failure(put_status::message_illegal), queue_id, resp);
+        return resp;
+    }
+    if (is_slave()) {  // DefaultMessageStore.asyncPutMessages: checkStoreStatus
+        put_result_to_response(put_result::failure(put_status::service_not_available), queue_id, resp);
         return resp;
     }
     int sys = s.sys_flag;
@@ -387,7 +400,9 @@ broker_core::response broker_core::consumer_send_back(remoting::command& req, st
         resp.code = rs::success;
         resp.remark.reset();
     } else {
-        fail(resp, rs::system_error, "MESSAGE_ILLEGAL");
+        // asyncConsumerSendMsgBack: the PutMessageStatus name.
+        fail(resp, rs::system_error,
+             r.status == put_status::service_not_available ? "SERVICE_NOT_AVAILABLE" : "MESSAGE_ILLEGAL");
     }
     return resp;
 }

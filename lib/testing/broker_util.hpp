@@ -16,6 +16,8 @@ namespace corocket::testing::detail {
 inline constexpr std::string_view auto_create_topic_key = "TBW102";
 /// ClientHousekeepingService scans for expired channels every 10 s.
 inline constexpr std::int64_t client_scan_interval_ms = 10000;
+/// PullRequestHoldService's check interval with long polling on.
+inline constexpr std::int64_t hold_check_long_polling_ms = 5000;
 /// Group whose consumer offsets track the transaction check progress (as in Java).
 inline constexpr std::string_view tx_check_group = "CID_RMQ_SYS_TRANS";
 

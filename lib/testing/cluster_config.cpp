@@ -88,6 +88,18 @@ setter number(Int cluster_options::*field)
     return [field](cluster_options& o, std::string_view v) { return to_int(v, o.*field); };
 }
 
+/// The port of the first broker (the one a broker.conf describes).
+setter first_port(std::vector<std::uint16_t> cluster_options::*field)
+{
+    return [field](cluster_options& o, std::string_view v) {
+        std::uint16_t port = 0;
+        if (!to_int(v, port))
+            return false;
+        o.*field = {port};
+        return true;
+    };
+}
+
 setter text(std::string cluster_options::*field)
 {
     return [field](cluster_options& o, std::string_view v) {
@@ -124,14 +136,12 @@ const std::map<std::string, setter, std::less<>>& setters()
         {"traceOn", flag(&cluster_options::trace_on)},
         {"aclEnable", flag(&cluster_options::acl_enable)},
         {"namesrvPort", number(&cluster_options::namesrv_port)},
-        {"listenPort",
-         [](cluster_options& o, std::string_view v) {
-             std::uint16_t port = 0;
-             if (!to_int(v, port))
-                 return false;
-             o.broker_ports = {port};
-             return true;
-         }},
+        {"listenPort", first_port(&cluster_options::broker_ports)},
+        {"withSlave", flag(&cluster_options::slave)},
+        {"slaveListenPort", first_port(&cluster_options::slave_ports)},
+        {"slaveReadEnable", flag(&cluster_options::slave_read_enable)},
+        {"slaveSyncInterval", ms(&cluster_options::slave_sync_interval)},
+        {"memoryBytes", number(&cluster_options::memory_bytes)},
         {"storePathRootDir", text(&cluster_options::data_dir)},
         {"tlsCertFile", text(&cluster_options::tls_cert_file)},
         {"tlsKeyFile", text(&cluster_options::tls_key_file)},

@@ -22,6 +22,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <stdexcept>
 
 namespace corocket::testing {
 
@@ -87,10 +88,21 @@ public:
     {
         for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.brokers); ++i)
             names_.push_back(i < opts_.broker_names.size() ? opts_.broker_names[i] : default_broker_name(i));
-        ports_.assign(names_.size() + 1, 0);
+        const std::size_t n = names_.size();
+        ports_.assign(1 + n * (opts_.slave ? 2 : 1), 0);
         ports_[0] = opts_.namesrv_port;
-        for (std::size_t i = 0; i < names_.size() && i < opts_.broker_ports.size(); ++i)
-            ports_[i + 1] = opts_.broker_ports[i];
+        for (std::size_t i = 0; i < n && i < opts_.broker_ports.size(); ++i)
+            ports_[listener_of(i, 0)] = opts_.broker_ports[i];
+        for (std::size_t i = 0; opts_.slave && i < n && i < opts_.slave_ports.size(); ++i)
+            ports_[listener_of(i, 1)] = opts_.slave_ports[i];
+        offline_.assign(ports_.size(), false);
+    }
+
+    ~cluster_impl()
+    {
+        // Slaves hold references into their masters' stores: they go first.
+        while (!brokers_.empty())
+            brokers_.pop_back();
     }
 
     error_code start();
@@ -98,6 +110,14 @@ public:
     void restart(done_handler h);
 
     std::string address(std::size_t listener) const { return "127.0.0.1:" + std::to_string(ports_.at(listener)); }
+    /// Listener index of broker `i`'s master (id 0) or slave (id 1): [0] is the NameServer, then
+    /// the masters, then the slaves; broker core k serves listener k + 1.
+    std::size_t listener_of(std::size_t i, std::int64_t broker_id) const
+    {
+        if (i >= names_.size() || broker_id < 0 || broker_id > (opts_.slave ? 1 : 0))
+            throw std::out_of_range("embedded_cluster: no such broker");
+        return 1 + i + (broker_id == 0 ? 0 : names_.size());
+    }
     const std::string& broker_name(std::size_t i) const { return names_.at(i); }
     std::size_t broker_count() const noexcept { return names_.size(); }
     const cluster_options& options() const noexcept { return opts_; }
@@ -109,6 +129,8 @@ public:
     void refuse(bool r) { refuse_ = r; }
     void delay(int code, std::chrono::milliseconds d);
     void inject(int request_code, int response_code, int count);
+    error_code set_offline(std::size_t listener, bool offline);
+    std::uint64_t requests_received(std::size_t listener, int request_code) const;
     /// Closes everything without waiting (destructor of the public object).
     void abandon();
 
@@ -120,6 +142,9 @@ private:
     };
 
     error_code listen();
+    std::shared_ptr<tcp::acceptor> bind(std::uint16_t& port, error_code& ec);
+    void close_sessions(std::size_t listener);
+    void make_brokers();
     asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, std::size_t target);
     asio::awaitable<void> sniff_tls(tcp::socket socket, std::size_t target);
     error_code make_tls_context();
@@ -141,9 +166,11 @@ private:
     asio::any_io_executor ex_;
     cluster_options opts_;
     std::vector<std::string> names_;
-    std::vector<std::uint16_t> ports_;  // [0] NameServer, [i + 1] broker i
-    std::vector<std::unique_ptr<broker_core>> brokers_;
+    std::vector<std::uint16_t> ports_;  // by listener: [0] NameServer, then masters, then slaves
+    std::vector<bool> offline_;         // by listener: taken off the network by set_offline
+    std::vector<std::unique_ptr<broker_core>> brokers_;  // core k serves listener k + 1
     std::vector<std::uint64_t> registered_versions_;
+    std::map<std::pair<std::size_t, int>, std::uint64_t> received_;  // (listener, request code) → count
     namesrv_core namesrv_;
     std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
     std::shared_ptr<asio::ssl::context> tls_;
@@ -159,30 +186,61 @@ private:
     bool refuse_ = false;
 };
 
+std::shared_ptr<tcp::acceptor> cluster_impl::bind(std::uint16_t& port, error_code& ec)
+{
+    auto acc = std::make_shared<tcp::acceptor>(ex_);
+    const tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), port);
+    acc->open(ep.protocol(), ec);
+    if (!ec)
+        acc->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec)
+        acc->bind(ep, ec);
+    if (!ec)
+        acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return nullptr;
+    port = acc->local_endpoint().port();
+    return acc;
+}
+
 error_code cluster_impl::listen()
 {
     std::vector<std::shared_ptr<tcp::acceptor>> bound;
     for (std::size_t i = 0; i < ports_.size(); ++i) {
-        auto acc = std::make_shared<tcp::acceptor>(ex_);
         error_code ec;
-        const tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), ports_[i]);
-        acc->open(ep.protocol(), ec);
-        if (!ec)
-            acc->set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec)
-            acc->bind(ep, ec);
-        if (!ec)
-            acc->listen(asio::socket_base::max_listen_connections, ec);
+        auto acc = bind(ports_[i], ec);
         if (ec) {
             for (auto& b : bound)
                 b->close(ec);
             return ec;
         }
-        ports_[i] = acc->local_endpoint().port();
         bound.push_back(std::move(acc));
     }
     acceptors_ = std::move(bound);
+    offline_.assign(ports_.size(), false);
     return {};
+}
+
+void cluster_impl::make_brokers()
+{
+    const std::size_t n = names_.size();
+    for (std::size_t k = 0; k < ports_.size() - 1; ++k) {
+        const std::size_t i = k % n;
+        broker_settings s;
+        s.broker_name = names_[i];
+        s.cluster_name = opts_.cluster_name;
+        s.address = loopback(ports_[k + 1]);
+        s.options = opts_;
+        if (k < n) {
+            if (!opts_.data_dir.empty())
+                s.data_dir = opts_.data_dir + "/" + names_[i];
+        } else {
+            s.broker_id = 1;
+            s.master = brokers_[i].get();
+        }
+        brokers_.push_back(std::make_unique<broker_core>(std::move(s), now_ms()));
+    }
+    registered_versions_.assign(brokers_.size(), 0);
 }
 
 error_code cluster_impl::start()
@@ -193,19 +251,11 @@ error_code cluster_impl::start()
         return ec;
     if (auto ec = listen())
         return ec;
-    if (brokers_.empty()) {
-        for (std::size_t i = 0; i < names_.size(); ++i) {
-            broker_settings s;
-            s.broker_name = names_[i];
-            s.cluster_name = opts_.cluster_name;
-            s.address = loopback(ports_[i + 1]);
-            s.options = opts_;
-            if (!opts_.data_dir.empty())
-                s.data_dir = opts_.data_dir + "/" + names_[i];
-            brokers_.push_back(std::make_unique<broker_core>(std::move(s), now_ms()));
-        }
-        registered_versions_.assign(brokers_.size(), 0);
-    }
+    if (brokers_.empty())
+        make_brokers();
+    for (auto& b : brokers_)
+        b->set_master_reachable(true);
+    std::fill(registered_versions_.begin(), registered_versions_.end(), 0);
     sync_registry();
     running_ = true;
     for (std::size_t i = 0; i < acceptors_.size(); ++i)
@@ -333,6 +383,7 @@ void cluster_impl::on_request(channel_id id, remoting::command req)
             deliver(id, std::move(*resp), code);
         return;
     }
+    ++received_[{it->second.target, req.code}];
     core_actions out;
     brokers_[it->second.target - 1]->handle(it->second.ref, std::move(req), now_ms(), out);
     apply(out);
@@ -405,11 +456,12 @@ asio::awaitable<void> cluster_impl::delayed_send(std::shared_ptr<asio::steady_ti
 void cluster_impl::sync_registry()
 {
     // A real broker registers with the NameServer right after creating a topic.
-    for (std::size_t i = 0; i < brokers_.size(); ++i) {
-        if (registered_versions_[i] == brokers_[i]->topics_version())
+    for (std::size_t k = 0; k < brokers_.size(); ++k) {
+        const broker_core& b = *brokers_[k];
+        if (offline_[k + 1] || registered_versions_[k] == b.topics_version())
             continue;
-        registered_versions_[i] = brokers_[i]->topics_version();
-        namesrv_.register_broker(opts_.cluster_name, names_[i], address(i + 1), brokers_[i]->topics());
+        registered_versions_[k] = b.topics_version();
+        namesrv_.register_broker(opts_.cluster_name, b.name(), b.broker_id(), address(k + 1), b.topics());
     }
 }
 
@@ -435,9 +487,11 @@ asio::awaitable<void> cluster_impl::tick_loop()
         if (!running_)
             break;
         const std::int64_t now = now_ms();
-        for (auto& b : brokers_) {
+        for (std::size_t k = 0; k < brokers_.size(); ++k) {
+            if (offline_[k + 1])
+                continue;  // a stopped process runs no timers
             core_actions out;
-            b->tick(now, out);
+            brokers_[k]->tick(now, out);
             apply(out);
         }
         sync_registry();
@@ -490,6 +544,12 @@ void cluster_impl::abandon()
 void cluster_impl::create_topic(const std::string& topic, int queues, int perm)
 {
     for (auto& b : brokers_) {
+        if (b->is_slave()) {
+            // mqadmin updateTopic writes to masters only; a test should not wait for the next
+            // SlaveSynchronize round, so slaves copy the new topic at once.
+            b->sync_from_master();
+            continue;
+        }
         topic_config t;
         t.name = topic;
         t.read_queue_nums = t.write_queue_nums = queues;
@@ -511,6 +571,52 @@ void cluster_impl::drop_connections()
         conns.push_back(s.conn);
     for (auto& c : conns)
         c.close();
+}
+
+void cluster_impl::close_sessions(std::size_t listener)
+{
+    std::vector<remoting::connection> conns;
+    for (auto& [id, s] : sessions_)
+        if (s.target == listener)
+            conns.push_back(s.conn);
+    for (auto& c : conns)
+        c.close();
+}
+
+error_code cluster_impl::set_offline(std::size_t listener, bool offline)
+{
+    if (!running_ || offline_[listener] == offline)
+        return {};
+    const broker_core& b = *brokers_[listener - 1];
+    if (!b.is_slave())
+        for (auto& s : brokers_)
+            if (s->is_slave() && s->name() == b.name())
+                s->set_master_reachable(!offline);
+    if (offline) {
+        offline_[listener] = true;
+        error_code ignored;
+        acceptors_[listener]->close(ignored);
+        close_sessions(listener);
+        // The NameServer sees the broker's channel close (RouteInfoManager.onChannelDestroy).
+        namesrv_.unregister_broker(b.name(), b.broker_id());
+        return {};
+    }
+    error_code ec;
+    auto acc = bind(ports_[listener], ec);
+    if (ec)
+        return ec;
+    acceptors_[listener] = acc;
+    offline_[listener] = false;
+    registered_versions_[listener - 1] = 0;
+    spawn(accept_loop(std::move(acc), listener));
+    sync_registry();
+    return {};
+}
+
+std::uint64_t cluster_impl::requests_received(std::size_t listener, int request_code) const
+{
+    auto it = received_.find({listener, request_code});
+    return it == received_.end() ? 0 : it->second;
 }
 
 void cluster_impl::delay(int code, std::chrono::milliseconds d)
@@ -545,7 +651,8 @@ embedded_cluster::executor_type embedded_cluster::get_executor() const noexcept 
 const cluster_options& embedded_cluster::options() const noexcept { return impl_->options(); }
 error_code embedded_cluster::start() { return impl_->start(); }
 std::string embedded_cluster::namesrv_address() const { return impl_->address(0); }
-std::string embedded_cluster::broker_address(std::size_t i) const { return impl_->address(i + 1); }
+std::string embedded_cluster::broker_address(std::size_t i) const { return impl_->address(impl_->listener_of(i, 0)); }
+std::string embedded_cluster::slave_address(std::size_t i) const { return impl_->address(impl_->listener_of(i, 1)); }
 const std::string& embedded_cluster::broker_name(std::size_t i) const { return impl_->broker_name(i); }
 std::size_t embedded_cluster::broker_count() const noexcept { return impl_->broker_count(); }
 
@@ -568,6 +675,14 @@ void embedded_cluster::delay_responses(int request_code, std::chrono::millisecon
 void embedded_cluster::inject_response(int request_code, int response_code, int count)
 {
     impl_->inject(request_code, response_code, count);
+}
+error_code embedded_cluster::set_offline(std::size_t i, std::int64_t broker_id, bool offline)
+{
+    return impl_->set_offline(impl_->listener_of(i, broker_id), offline);
+}
+std::uint64_t embedded_cluster::requests_received(std::size_t i, std::int64_t broker_id, int request_code) const
+{
+    return impl_->requests_received(impl_->listener_of(i, broker_id), request_code);
 }
 void embedded_cluster::restart_impl(done_handler handler) { impl_->restart(std::move(handler)); }
 void embedded_cluster::stop_impl(done_handler handler) { impl_->stop(std::move(handler)); }

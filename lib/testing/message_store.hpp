@@ -50,7 +50,8 @@ struct inner_message {
     void sync_properties_string() { properties_string = properties.to_string(); }
 };
 
-enum class put_status { ok, message_illegal, properties_size_exceeded, timer_illegal };
+/// PutMessageStatus; service_not_available is what any put on a slave gets.
+enum class put_status { ok, message_illegal, properties_size_exceeded, timer_illegal, service_not_available };
 
 struct put_result {
     /// A failed put with this status.

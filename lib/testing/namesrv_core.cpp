@@ -60,10 +60,33 @@ std::string legacy_route_json(std::string_view standard)
 }  // namespace
 
 void namesrv_core::register_broker(const std::string& cluster, const std::string& broker_name,
-                                   const std::string& address,
+                                   std::int64_t broker_id, const std::string& address,
                                    const std::map<std::string, topic_config, std::less<>>& topics)
 {
-    brokers_.insert_or_assign(broker_name, broker_entry{cluster, address, topics});
+    broker_entry& b = brokers_[broker_name];
+    b.cluster = cluster;
+    b.addresses[broker_id] = address;
+    if (broker_id == broker_data::master_id)
+        b.topics = topics;
+}
+
+void namesrv_core::unregister_broker(const std::string& broker_name, std::int64_t broker_id)
+{
+    auto it = brokers_.find(broker_name);
+    if (it == brokers_.end())
+        return;
+    it->second.addresses.erase(broker_id);
+    if (it->second.addresses.empty())
+        brokers_.erase(it);
+}
+
+broker_data namesrv_core::data_of(const std::string& name, const broker_entry& b) const
+{
+    broker_data d;
+    d.cluster = b.cluster;
+    d.broker_name = name;
+    d.broker_addrs = b.addresses;
+    return d;
 }
 
 std::optional<topic_route> namesrv_core::route(std::string_view topic) const
@@ -75,11 +98,7 @@ std::optional<topic_route> namesrv_core::route(std::string_view topic) const
             continue;
         r.queue_datas.push_back({name, t->second.read_queue_nums, t->second.write_queue_nums, t->second.perm,
                                  t->second.topic_sys_flag});
-        broker_data d;
-        d.cluster = b.cluster;
-        d.broker_name = name;
-        d.broker_addrs[broker_data::master_id] = b.address;
-        r.broker_datas.push_back(std::move(d));
+        r.broker_datas.push_back(data_of(name, b));
     }
     if (r.queue_datas.empty())
         return std::nullopt;
@@ -110,11 +129,7 @@ std::optional<remoting::command> namesrv_core::handle(const remoting::command& r
     case rc::get_broker_cluster_info: {
         cluster_info info;
         for (const auto& [name, b] : brokers_) {
-            broker_data d;
-            d.cluster = b.cluster;
-            d.broker_name = name;
-            d.broker_addrs[broker_data::master_id] = b.address;
-            info.broker_addr_table.emplace(name, std::move(d));
+            info.broker_addr_table.emplace(name, data_of(name, b));
             info.cluster_addr_table[b.cluster].push_back(name);
         }
         auto resp = remoting::command::response_to(req, rs::success);

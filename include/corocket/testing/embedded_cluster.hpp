@@ -41,6 +41,18 @@ struct cluster_options {
     std::vector<std::string> broker_names;
     std::string cluster_name = "DefaultCluster";
 
+    /// Each broker name also gets a slave (broker id 1) on a port of its own, registered with the
+    /// NameServer. It serves what it has replicated, which here is always all of the master's
+    /// store (a slave that has caught up); it refuses writes with the real slave's answers and
+    /// copies the master's topics, groups and consumer offsets every slave_sync_interval, as
+    /// SlaveSynchronize does (10 s on a real broker).
+    bool slave = false;
+    std::chrono::milliseconds slave_sync_interval{10000};
+    /// slaveReadEnable of every broker: a master sends a consumer that lags beyond the memory
+    /// window (memory_bytes) on to the slave, and the slave sends it back once it has caught up.
+    /// Off (the default), a slave answers pulls with PULL_RETRY_IMMEDIATELY and "use the master".
+    bool slave_read_enable = false;
+
     /// autoCreateTopicEnable: TBW102 exists and sends may create topics from it.
     bool auto_create_topic = true;
     /// autoCreateSubscriptionGroup.
@@ -105,9 +117,11 @@ struct cluster_options {
     std::string tls_key_file;
     bool tls_enforcing = false;
 
-    /// Listen ports; 0 = ephemeral. namesrv_port for the NameServer, broker_ports[i] for broker i.
+    /// Listen ports; 0 = ephemeral. namesrv_port for the NameServer, broker_ports[i] for broker
+    /// i's master, slave_ports[i] for its slave.
     std::uint16_t namesrv_port = 0;
     std::vector<std::uint16_t> broker_ports;
+    std::vector<std::uint16_t> slave_ports;
 
     logger log;
 };
@@ -116,9 +130,10 @@ struct cluster_options {
 /// broker's key names where one exists (brokerClusterName, autoCreateTopicEnable,
 /// defaultTopicQueueNums, messageDelayLevel, transactionCheckInterval, transactionTimeOut,
 /// transactionCheckMax, longPollingEnable, shortPollingTimeMills, enablePropertyFilter,
-/// maxMessageSize, regionId, traceOn, aclEnable, listenPort, namesrvPort, storePathRootDir) plus
-/// brokerName (comma-separated list), brokerCount, delayTimeScale, timerWheelEnable,
-/// tlsCertFile, tlsKeyFile. Returns false and sets `error` at the first bad line.
+/// maxMessageSize, regionId, traceOn, aclEnable, listenPort, namesrvPort, storePathRootDir,
+/// slaveReadEnable) plus brokerName (comma-separated list), brokerCount, delayTimeScale,
+/// timerWheelEnable, tlsCertFile, tlsKeyFile, withSlave, slaveListenPort, slaveSyncInterval,
+/// memoryBytes. Returns false and sets `error` at the first bad line.
 bool parse_cluster_config(std::string_view text, cluster_options& opts, std::string& error);
 
 namespace detail {
@@ -146,14 +161,17 @@ public:
 
     /// "127.0.0.1:port" of the NameServer.
     std::string namesrv_address() const;
-    /// "127.0.0.1:port" of broker `i`.
+    /// "127.0.0.1:port" of broker `i` (its master).
     std::string broker_address(std::size_t i = 0) const;
+    /// "127.0.0.1:port" of broker `i`'s slave; throws std::out_of_range without
+    /// cluster_options::slave.
+    std::string slave_address(std::size_t i = 0) const;
     /// Name of broker `i`.
     const std::string& broker_name(std::size_t i = 0) const;
     std::size_t broker_count() const noexcept;
 
     /// Creates (or updates) `topic` with `queues` read and write queues on every broker, as
-    /// UPDATE_AND_CREATE_TOPIC does. perm 6 = read + write.
+    /// UPDATE_AND_CREATE_TOPIC to each master does; slaves copy it at once. perm 6 = read + write.
     void create_topic(const std::string& topic, int queues = 4, int perm = 6);
     /// Number of messages currently in queue `queue_id` of `topic` on broker `i`.
     std::int64_t max_offset(const std::string& topic, int queue_id, std::size_t broker = 0) const;
@@ -170,6 +188,16 @@ public:
     /// processing them. For sends, FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE
     /// store the message first (as a real broker does) and only change the code.
     void inject_response(int request_code, int response_code, int count = 1);
+    /// Takes broker `i`'s master (`broker_id` 0) or slave (1) off the network as if its process
+    /// had stopped: its listener closes, its connections drop, its timers stop, and the
+    /// NameServer forgets its address, as it does when a broker's channel closes (when a master
+    /// goes, its slave keeps the broker name routed). Its store and metadata stay; `false`
+    /// brings it back on the same port. An error if the port cannot be bound again.
+    error_code set_offline(std::size_t i, std::int64_t broker_id, bool offline);
+
+    /// How many requests with `request_code` broker `i`'s master (0) or slave (1) has received:
+    /// lets a test see where a client sent its calls.
+    std::uint64_t requests_received(std::size_t i, std::int64_t broker_id, int request_code) const;
 
     /// Stops listeners and connections, then starts again on the same ports, keeping messages,
     /// offsets, topics and groups (client registrations, held pulls and locks are dropped).
