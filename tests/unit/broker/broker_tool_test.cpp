@@ -20,6 +20,11 @@ delayTimeScale=0.5
 namesrvPort=19876
 listenPort=20911
 storePathRootDir=/tmp/store
+withSlave=true
+slaveListenPort=20912
+slaveReadEnable=true
+slaveSyncInterval=500
+memoryBytes=65536
 )";
     REQUIRE(testing::parse_cluster_config(text, o, error));
     CHECK(o.cluster_name == "DemoCluster");
@@ -32,6 +37,11 @@ storePathRootDir=/tmp/store
     CHECK(o.namesrv_port == 19876);
     CHECK(o.broker_ports == std::vector<std::uint16_t>{20911});
     CHECK(o.data_dir == "/tmp/store");
+    CHECK(o.slave);
+    CHECK(o.slave_ports == std::vector<std::uint16_t>{20912});
+    CHECK(o.slave_read_enable);
+    CHECK(o.slave_sync_interval == 500ms);
+    CHECK(o.memory_bytes == 65536);
 
     CHECK(!testing::parse_cluster_config("a=1\nnoSuchKey=2", o, error));
     CHECK(error == "line 1: unknown key 'a'");
