@@ -1,0 +1,161 @@
+// Consumers and a broker's slave: following suggestWhichBrokerId to the slave and back, never
+// committing through it, and reading on while the master is gone. These need a cluster whose
+// slave and memory window a test controls, so they run on the embedded broker only (a real
+// cluster's slaveReadEnable and accessMessageInMemoryMaxRatio are its operator's choice).
+#include <corocket/push_consumer.hpp>
+#include <corocket/remoting/codes.hpp>
+
+#include "consumer_env.hpp"
+#include "run_coro.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <map>
+
+namespace asio = boost::asio;
+using namespace corocket;
+using namespace corocket::test;
+using namespace std::chrono_literals;
+namespace rc = remoting::request_code;
+
+namespace {
+
+testing::cluster_options slave_cluster_options(bool slave_read_enable)
+{
+    auto o = consumer_cluster_options();
+    o.slave = true;
+    o.slave_read_enable = slave_read_enable;
+    o.slave_sync_interval = 100ms;
+    return o;
+}
+
+/// Consumes from `topic` with a fresh group until `count` distinct bodies arrived (or 20 s);
+/// returns how often each body was seen.
+asio::awaitable<std::map<std::string, int>> consume(client& c, const std::string& topic, std::size_t count,
+                                                    const std::string& group)
+{
+    push_consumer pc(c, test_consumer_options<push_options>(group));
+    REQUIRE_FALSE(pc.subscribe(topic, "*"));
+    std::map<std::string, int> seen;
+    bool done = false;
+    pc.async_run(
+        [&](std::span<const message_view> batch) -> asio::awaitable<consume_status> {
+            for (const auto& m : batch)
+                ++seen[std::string(m.body())];
+            co_return consume_status::success;
+        },
+        [&done](error_code ec) {
+            CHECK_FALSE(ec);
+            done = true;
+        });
+    const bool all = co_await wait_until([&] { return seen.size() >= count; }, 20s);
+    CHECK(all);
+    co_await pc.async_stop(tuple_token);
+    const bool stopped = co_await wait_until([&] { return done; });
+    CHECK(stopped);
+    co_return seen;
+}
+
+void check_each_once(const std::map<std::string, int>& seen, std::size_t count)
+{
+    CHECK(seen.size() == count);
+    for (const auto& [body, n] : seen) {
+        INFO(body);
+        CHECK(n == 1);
+    }
+}
+
+constexpr std::size_t backlog = 300;
+
+/// Runs `body` on a single-queue topic holding `backlog` bodies of 500 B, far outside the
+/// broker's 16 KiB memory window, with a started client; embedded broker only.
+void on_backlog(bool slave_read_enable,
+                std::function<asio::awaitable<void>(consumer_cluster&, client&, const std::string&)> body)
+{
+    run_coro([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        auto opts = slave_cluster_options(slave_read_enable);
+        opts.memory_bytes = 16 * 1024;
+        consumer_cluster cluster(ioc.get_executor(), opts);
+        if (!cluster.embedded()) {
+            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
+            co_return;
+        }
+        const auto topic = unique_name("SlaveLag");
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        {
+            const bool sent = co_await send_many(c, topic, static_cast<int>(backlog), 1, std::string(500, 'x'));
+            REQUIRE(sent);
+        }
+        co_await body(cluster, c, topic);
+        co_await c.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
+
+}  // namespace
+
+TEST_CASE("slave: a lagging push consumer is sent to the slave, comes back, and commits to the master only")
+{
+    on_backlog(true, [](consumer_cluster& cluster, client& c, const std::string& topic) -> asio::awaitable<void> {
+        auto& broker = cluster.embedded_cluster();
+        const auto group = unique_name("CG");
+        const auto seen = co_await consume(c, topic, backlog, group);
+        check_each_once(seen, backlog);
+
+        // The first pulls went to the master, which sent the consumer on; the slave sent it
+        // back once it had caught up with the memory window.
+        const auto slave_pulls = broker.requests_received(0, 1, rc::pull_message);
+        const auto master_pulls = broker.requests_received(0, 0, rc::pull_message);
+        INFO("pulls: master " << master_pulls << ", slave " << slave_pulls);
+        CHECK(slave_pulls > 0);
+        CHECK(master_pulls > 1);
+        // Offsets went to the master, never to the slave (whose copy would be overwritten).
+        CHECK(broker.requests_received(0, 1, rc::update_consumer_offset) == 0);
+        const bool committed = co_await cluster.wait_committed(group, topic, 0, backlog);
+        CHECK(committed);
+    });
+}
+
+TEST_CASE("slave: without slaveReadEnable the same backlog is read from the master alone")
+{
+    on_backlog(false, [](consumer_cluster& cluster, client& c, const std::string& topic) -> asio::awaitable<void> {
+        const auto seen = co_await consume(c, topic, backlog, unique_name("CG"));
+        check_each_once(seen, backlog);
+        CHECK(cluster.embedded_cluster().requests_received(0, 1, rc::pull_message) == 0);
+    });
+}
+
+TEST_CASE("slave: with the master offline a push consumer reads everything through the slave")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor(), slave_cluster_options(false));
+        if (!cluster.embedded()) {
+            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
+            co_return;
+        }
+        const auto topic = unique_name("SlaveOnly");
+        co_await cluster.create_topic(topic, 2);
+        {
+            client producer(ioc.get_executor(), cluster.config());
+            producer.start();
+            const bool sent = co_await send_many(producer, topic, 50, 2);
+            REQUIRE(sent);
+            co_await producer.async_stop(tuple_token);
+        }
+        auto& broker = cluster.embedded_cluster();
+        REQUIRE_FALSE(broker.set_offline(0, 0, true));
+
+        // A client that starts now finds broker-a routed through its slave alone.
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        const auto seen = co_await consume(c, topic, 50, unique_name("CG"));
+        check_each_once(seen, 50);
+        CHECK(broker.requests_received(0, 1, rc::pull_message) > 0);
+        co_await c.async_stop(tuple_token);
+        REQUIRE_FALSE(broker.set_offline(0, 0, false));
+        co_await cluster.close();
+    });
+}
