@@ -208,6 +208,8 @@ client_impl::op<topic_route> client_impl::route(std::string topic, bool force)
     if (auto pec = parse_topic_route(resp.body, r))
         co_return std::tuple{pec, topic_route{}};
     routes_.insert_or_assign(topic, r);
+    for (const auto& b : r.broker_datas)
+        broker_addrs_.insert_or_assign(b.broker_name, b.broker_addrs);
     // A broker we have never told about our groups gets a heartbeat now, not in 30 s: a
     // transactional producer must be known before the broker can check back.
     bool unknown_broker = false;
@@ -372,11 +374,16 @@ void client_impl::invalidate_route(std::string_view topic)
 
 std::string client_impl::broker_address(std::string_view broker_name, std::int64_t broker_id) const
 {
-    for (const auto& [topic, r] : routes_)
-        if (const broker_data* b = r.find_broker(broker_name))
-            if (auto it = b->broker_addrs.find(broker_id); it != b->broker_addrs.end())
-                return it->second;
+    if (auto b = broker_addrs_.find(broker_name); b != broker_addrs_.end())
+        if (auto it = b->second.find(broker_id); it != b->second.end())
+            return it->second;
     return {};
+}
+
+std::map<std::int64_t, std::string> client_impl::broker_addresses(std::string_view broker_name) const
+{
+    auto b = broker_addrs_.find(broker_name);
+    return b == broker_addrs_.end() ? std::map<std::int64_t, std::string>{} : b->second;
 }
 
 }  // namespace detail

@@ -72,6 +72,9 @@ public:
     const topic_route* cached_route(std::string_view topic) const;
     void invalidate_route(std::string_view topic);
     std::string broker_address(std::string_view broker_name, std::int64_t broker_id) const;
+    /// Every address of `broker_name` by broker id, as the newest route naming it said; empty
+    /// when no route has named it.
+    std::map<std::int64_t, std::string> broker_addresses(std::string_view broker_name) const;
 
 private:
     remoting::connection connection_for(const std::string& address);
@@ -90,6 +93,9 @@ private:
     remoting::connection_options conn_opts_;
     std::map<std::string, remoting::connection, std::less<>> connections_;
     std::map<std::string, topic_route, std::less<>> routes_;
+    // Java's brokerAddrTable: broker name → id → address, overwritten by every route that names
+    // the broker, so an older cached route cannot bring back an address the cluster dropped.
+    std::map<std::string, std::map<std::int64_t, std::string>, std::less<>> broker_addrs_;
     std::set<std::string, std::less<>> heartbeated_;
     std::vector<std::string> producers_;
     std::vector<consumer_registration> consumers_;

@@ -38,18 +38,8 @@ pull_core::pull_options pull_core::default_pull_options() const
     return o;
 }
 
-pull_core::op<std::string> pull_core::address_of(const message_queue& q, std::int64_t broker_id)
+pull_core::op<std::string> pull_core::lookup_address(const message_queue& q, std::function<std::string()> pick)
 {
-    auto pick = [&] {
-        if (auto a = client_->broker_address(q.broker_name, broker_id); !a.empty())
-            return a;
-        if (auto a = client_->broker_address(q.broker_name, broker_data::master_id); !a.empty())
-            return a;
-        for (std::int64_t id = 1; id < 16; ++id)  // any slave (ids are small in practice)
-            if (auto a = client_->broker_address(q.broker_name, id); !a.empty())
-                return a;
-        return std::string{};
-    };
     if (auto a = pick(); !a.empty())
         co_return std::tuple{error_code{}, std::move(a)};
     std::string topic = wire_topic(q.topic);
@@ -58,6 +48,24 @@ pull_core::op<std::string> pull_core::address_of(const message_queue& q, std::in
         co_return std::tuple{ec, std::string{}};
     auto a = pick();
     co_return std::tuple{a.empty() ? make_error_code(client_errc::no_broker_address) : error_code{}, std::move(a)};
+}
+
+pull_core::op<std::string> pull_core::address_of(const message_queue& q, std::int64_t broker_id)
+{
+    return lookup_address(q, [this, name = q.broker_name, broker_id] {
+        const auto addrs = client_->broker_addresses(name);
+        for (std::int64_t id : {broker_id, broker_data::master_id})
+            if (auto it = addrs.find(id); it != addrs.end())
+                return it->second;
+        return addrs.empty() ? std::string{} : addrs.begin()->second;
+    });
+}
+
+pull_core::op<std::string> pull_core::master_address_of(const message_queue& q)
+{
+    return lookup_address(q, [this, name = q.broker_name] {
+        return client_->broker_address(name, broker_data::master_id);
+    });
 }
 
 pull_core::op<pull_result> pull_core::pull(message_queue queue, std::int64_t offset, subscription_data filter,
@@ -95,6 +103,8 @@ pull_core::op<pull_result> pull_core::pull(message_queue queue, std::int64_t off
     pull_result r;
     if (!ec)
         ec = parse_pull_response(resp, r);
+    else if (!to_master)
+        suggested_broker_.erase(queue);  // an unreachable slave: the next pull asks the master
     if (ec) {
         if (ec.category() == broker_category())
             log().debug("corocket: pull {} from {}: {} {}", queue.to_string(), addr, ec.message(),
@@ -261,8 +271,10 @@ pull_core::op<std::vector<message_queue>> pull_core::lock(std::vector<message_qu
         wire.push_back(to_wire(q));
     auto req = remoting::command::request(rq::lock_batch_mq);
     req.body = lock_batch_body(wire_group_, client_->client_id(), wire);
-    const message_queue first = queues.front();
-    auto [ec, resp] = co_await call_master(first, std::move(req), lock_timeout);
+    auto [aec, addr] = co_await master_address_of(queues.front());
+    if (aec)
+        co_return std::tuple{aec, locked};
+    auto [ec, resp] = co_await client_->invoke(addr, std::move(req), {lock_timeout});
     if (!ec && resp.code != remoting::response_code::success)
         ec = make_broker_error(resp.code);
     if (!ec)
@@ -281,7 +293,7 @@ pull_core::op<> pull_core::unlock(std::vector<message_queue> queues, bool oneway
         wire.push_back(to_wire(q));
     auto req = remoting::command::request(rq::unlock_batch_mq);
     req.body = lock_batch_body(wire_group_, client_->client_id(), wire);
-    auto [aec, addr] = co_await address_of(queues.front(), broker_data::master_id);
+    auto [aec, addr] = co_await master_address_of(queues.front());
     if (aec)
         co_return std::tuple{aec};
     if (oneway)

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,10 +72,16 @@ public:
     op<std::vector<message_queue>> lock(std::vector<message_queue> queues);
     op<> unlock(std::vector<message_queue> queues, bool oneway);
 
-    /// Address of the queue's broker: `broker_id` (slave suggested), else the master, else any.
+    /// Address of the queue's broker: `broker_id` (slave suggested), else the master, else any
+    /// address of the broker name (a slave while its master is gone); the route is refreshed
+    /// once when none is known.
     op<std::string> address_of(const message_queue& user_queue, std::int64_t broker_id);
 
 private:
+    /// The master's address only, refreshing the route once when it is not known: queue locks
+    /// live on the master (a slave would grant the same queue from a lock table of its own).
+    op<std::string> master_address_of(const message_queue& user_queue);
+    op<std::string> lookup_address(const message_queue& user_queue, std::function<std::string()> pick);
     op<remoting::command> call_master(const message_queue& user_queue, remoting::command req,
                                       std::chrono::milliseconds timeout);
 

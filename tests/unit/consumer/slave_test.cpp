@@ -159,3 +159,96 @@ TEST_CASE("slave: with the master offline a push consumer reads everything throu
         co_await cluster.close();
     });
 }
+
+TEST_CASE("slave: the newest route decides a broker's addresses, whatever older cached routes said")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor(), slave_cluster_options(false));
+        if (!cluster.embedded()) {
+            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
+            co_return;
+        }
+        const auto older = unique_name("SlaveOld");
+        const auto newer = unique_name("SlaveNew");
+        co_await cluster.create_topic(older, 1);
+        co_await cluster.create_topic(newer, 1);
+        auto& broker = cluster.embedded_cluster();
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        {
+            auto [ec, route] = co_await c.async_route(older, tuple_token);
+            REQUIRE_FALSE(ec);
+        }
+        CHECK(c.broker_address("broker-a", 0) == broker.broker_address());
+        REQUIRE_FALSE(broker.set_offline(0, 0, true));
+        {
+            auto [ec, route] = co_await c.async_update_route(newer, tuple_token);
+            REQUIRE_FALSE(ec);
+        }
+        // The route of `older` is still cached with the master in it; the cluster has dropped it.
+        CHECK(c.broker_address("broker-a", 0).empty());
+        CHECK(c.broker_address("broker-a", 1) == broker.slave_address());
+        co_await c.async_stop(tuple_token);
+        REQUIRE_FALSE(broker.set_offline(0, 0, false));
+        co_await cluster.close();
+    });
+}
+
+TEST_CASE("slave: an orderly consumer takes queue locks from the master only")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor(), slave_cluster_options(false));
+        if (!cluster.embedded()) {
+            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
+            co_return;
+        }
+        const auto topic = unique_name("SlaveOrderly");
+        co_await cluster.create_topic(topic, 2);
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        {
+            const bool sent = co_await send_many(c, topic, 20, 2);
+            REQUIRE(sent);
+        }
+        auto& broker = cluster.embedded_cluster();
+        REQUIRE_FALSE(broker.set_offline(0, 0, true));
+        client consumer_client(ioc.get_executor(), cluster.config());
+        consumer_client.start();
+        auto opts = test_consumer_options<push_options>(unique_name("CG"));
+        opts.orderly = true;
+        push_consumer pc(consumer_client, opts);
+        REQUIRE_FALSE(pc.subscribe(topic, "*"));
+        std::map<std::string, int> seen;
+        bool done = false;
+        pc.async_run(
+            [&](std::span<const message_view> batch) -> asio::awaitable<consume_status> {
+                for (const auto& m : batch)
+                    ++seen[std::string(m.body())];
+                co_return consume_status::success;
+            },
+            [&done](error_code ec) {
+                CHECK_FALSE(ec);
+                done = true;
+            });
+        // Several rebalance rounds with only the slave reachable: it is asked who is in the
+        // group, but never for a lock, so nothing is consumed out of the master's sight.
+        const bool rounds = co_await wait_until(
+            [&] { return broker.requests_received(0, 1, rc::get_consumer_list_by_group) >= 3; });
+        CHECK(rounds);
+        CHECK(broker.requests_received(0, 1, rc::lock_batch_mq) == 0);
+        CHECK(seen.empty());
+
+        // With the master back, its locks let the consumer go on, in order, every message once.
+        REQUIRE_FALSE(broker.set_offline(0, 0, false));
+        const bool all = co_await wait_until([&] { return seen.size() == 20; }, 20s);
+        CHECK(all);
+        check_each_once(seen, 20);
+        CHECK(broker.requests_received(0, 1, rc::lock_batch_mq) == 0);
+        co_await pc.async_stop(tuple_token);
+        const bool stopped = co_await wait_until([&] { return done; });
+        CHECK(stopped);
+        co_await consumer_client.async_stop(tuple_token);
+        co_await c.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
