@@ -4,7 +4,10 @@
 // Reports messages/s, end-to-end latency (born timestamp → handler, ms resolution) p50/p99 and
 // client CPU per message (getrusage of the client thread; the embedded broker runs on a thread of
 // its own so its work is not counted). A table, then one JSON line.
-//   consumer_bench [--namesrv host:port] [--messages N] [--queues Q] [--body BYTES]
+//   consumer_bench [--namesrv host:port] [--messages N] [--queues Q] [--body BYTES] [--batch B]
+//                  [--handler-us U]
+// --batch sets consume_batch_max_size (default 32); --handler-us makes the handler wait U µs per
+// batch on a timer, as a handler waiting on I/O does (the consumer's 20 slots then fill up).
 #include <corocket/client.hpp>
 #include <corocket/producer.hpp>
 #include <corocket/push_consumer.hpp>
@@ -40,6 +43,8 @@ struct options {
     int messages = 20000;
     int queues = 4;
     std::size_t body = 128;
+    int batch = 32;
+    int handler_us = 0;
 };
 
 options parse(int argc, char** argv)
@@ -55,8 +60,13 @@ options parse(int argc, char** argv)
             o.queues = std::atoi(argv[i + 1]);
         else if (a == "--body")
             o.body = static_cast<std::size_t>(std::atoi(argv[i + 1]));
+        else if (a == "--batch")
+            o.batch = std::max(1, std::atoi(argv[i + 1]));
+        else if (a == "--handler-us")
+            o.handler_us = std::max(0, std::atoi(argv[i + 1]));
         else {
-            fmt::print(stderr, "usage: consumer_bench [--namesrv host:port] [--messages N] [--queues Q] [--body BYTES]\n");
+            fmt::print(stderr, "usage: consumer_bench [--namesrv host:port] [--messages N] [--queues Q] [--body BYTES] "
+                               "[--batch B] [--handler-us U]\n");
             std::exit(2);
         }
     }
@@ -125,7 +135,7 @@ asio::awaitable<phase_result> run_phase(corocket::client& client, corocket::prod
     corocket::push_options opts;
     opts.group = "ConsumerBench_" + res.name + "_" + suffix;
     opts.from_where = corocket::consume_from_where::first_offset;
-    opts.consume_batch_max_size = 32;
+    opts.consume_batch_max_size = o.batch;
     corocket::push_consumer consumer(client, opts);
     consumer.subscribe(topic, "*");
     std::vector<std::int64_t> latency;
@@ -134,13 +144,19 @@ asio::awaitable<phase_result> run_phase(corocket::client& client, corocket::prod
     int received = 0;
     const auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = thread_cpu_seconds();
-    consumer.async_run(corocket::make_consume_handler([&](std::span<const corocket::message_view> batch) {
-        const auto now = now_ms();
-        for (const auto& m : batch)
-            latency.push_back(now - m.born_timestamp());
-        received += static_cast<int>(batch.size());
-        return corocket::consume_status::success;
-    }), [](corocket::error_code) {});
+    consumer.async_run(
+        [&](std::span<const corocket::message_view> batch) -> asio::awaitable<corocket::consume_status> {
+            const auto now = now_ms();
+            for (const auto& m : batch)
+                latency.push_back(now - m.born_timestamp());
+            received += static_cast<int>(batch.size());
+            if (o.handler_us > 0) {
+                asio::steady_timer wait(ex, std::chrono::microseconds(o.handler_us));
+                co_await wait.async_wait(tuple_token);
+            }
+            co_return corocket::consume_status::success;
+        },
+        [](corocket::error_code) {});
     if (live)
         co_await send_all(producer, topic, o.messages, o.body);
     asio::steady_timer t(ex);
@@ -209,8 +225,9 @@ int main(int argc, char** argv)
 
     fmt::print("{:<6} {:>9} {:>10} {:>12} {:>8} {:>8} {:>14}\n", "phase", "messages", "seconds", "messages/s",
                "p50 ms", "p99 ms", "CPU us/msg");
-    std::string json = fmt::format("{{\"bench\":\"consumer\",\"broker\":\"{}\",\"body\":{},\"queues\":{}",
-                                   o.namesrv.empty() ? "embedded" : o.namesrv, o.body, o.queues);
+    std::string json =
+        fmt::format("{{\"bench\":\"consumer\",\"broker\":\"{}\",\"body\":{},\"queues\":{},\"batch\":{},\"handler_us\":{}",
+                    o.namesrv.empty() ? "embedded" : o.namesrv, o.body, o.queues, o.batch, o.handler_us);
     bool ok = true;
     for (const auto& r : results) {
         const double rate = r.seconds > 0 ? r.messages / r.seconds : 0;

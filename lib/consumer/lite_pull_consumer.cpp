@@ -1,6 +1,7 @@
 // Lite pull: the shared pull loops feed a buffer of batches; poll takes from it.
 #include <corocket/lite_pull_consumer.hpp>
 
+#include "consumer/async_notifier.hpp"
 #include "consumer/consumer_base.hpp"
 
 #include <corocket/remoting/codes.hpp>
@@ -17,7 +18,7 @@ namespace detail {
 class lite_pull_impl : public consumer_base {
 public:
     lite_pull_impl(corocket::client& c, lite_pull_options opts)
-        : consumer_base(c, opts, consume_type::actively), lite_(std::move(opts)), poll_cv_(c.get_executor())
+        : consumer_base(c, opts, consume_type::actively), lite_(std::move(opts)), polls_(c.get_executor())
     {
         if (!lite_.auto_commit) {
             opts_.persist_interval = std::chrono::hours(24 * 365);  // commits only on request
@@ -48,8 +49,7 @@ public:
                 co_return std::tuple{make_error_code(client_errc::not_running), pull_result{}};
             if (std::chrono::steady_clock::now() >= deadline)
                 co_return std::tuple{error_code{}, pull_result{}};
-            poll_cv_.expires_at(deadline);
-            co_await poll_cv_.async_wait(tuple_token);
+            co_await polls_.wait(deadline);
             const auto cs = co_await asio::this_coro::cancellation_state;
             if (cs.cancelled() != asio::cancellation_type::none)
                 co_return std::tuple{make_error_code(client_errc::operation_aborted), pull_result{}};
@@ -80,7 +80,7 @@ public:
     {
         auto self = shared_from_this();
         co_await stop();
-        poll_cv_.cancel();
+        polls_.notify_all();
         co_return std::tuple{error_code{}};
     }
 
@@ -88,7 +88,7 @@ protected:
     asio::awaitable<void> on_found(state_ptr st, pull_result r) override
     {
         ready_.emplace_back(std::move(st), std::move(r));
-        poll_cv_.cancel();
+        polls_.notify_all();
         co_return;
     }
 
@@ -102,7 +102,7 @@ protected:
 private:
     lite_pull_options lite_;
     std::deque<std::pair<state_ptr, pull_result>> ready_;
-    asio::steady_timer poll_cv_;
+    async_notifier polls_;  ///< a batch is ready, or stopping
 };
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 // in-flight tracker.
 #include <corocket/push_consumer.hpp>
 
+#include "consumer/async_notifier.hpp"
 #include "consumer/consumer_base.hpp"
 #include "consumer/running_info.hpp"
 
@@ -33,8 +34,8 @@ namespace detail {
 class push_impl : public consumer_base {
 public:
     push_impl(corocket::client& c, push_options opts)
-        : consumer_base(c, opts, consume_type::passively), push_(std::move(opts)), slot_cv_(c.get_executor()),
-          idle_cv_(c.get_executor()), run_cv_(c.get_executor()), renew_timer_(c.get_executor())
+        : consumer_base(c, opts, consume_type::passively), push_(std::move(opts)), slots_(c.get_executor()),
+          idle_(c.get_executor()), run_cv_(c.get_executor()), renew_timer_(c.get_executor())
     {
     }
 
@@ -87,10 +88,8 @@ protected:
         const auto all = batch->messages();
         const auto step = static_cast<std::size_t>(std::max(1, push_.consume_batch_max_size));
         for (std::size_t i = 0; i < all.size(); i += step) {
-            while (active_ >= push_.max_concurrency && !stopping_) {  // back-pressure on the pull loop
-                slot_cv_.expires_at(asio::steady_timer::time_point::max());
-                co_await slot_cv_.async_wait(tuple_token);
-            }
+            while (active_ >= push_.max_concurrency && !stopping_)  // back-pressure on the pull loop
+                co_await slots_.wait();
             if (stopping_ || st->dropped)
                 co_return;  // not started: stays uncommitted, the next owner consumes it
             ++active_;
@@ -102,10 +101,8 @@ protected:
     asio::awaitable<void> drain(state_ptr st) override
     {
         const auto deadline = std::chrono::steady_clock::now() + push_.drain_timeout;
-        while (st->inflight > 0 && std::chrono::steady_clock::now() < deadline) {
-            idle_cv_.expires_at(deadline);
-            co_await idle_cv_.async_wait(tuple_token);
-        }
+        while (st->inflight > 0 && std::chrono::steady_clock::now() < deadline)
+            co_await idle_.wait(deadline);
     }
 
     bool piggyback_commit() const override { return opts_.model == message_model::clustering; }
@@ -141,6 +138,7 @@ protected:
         if (renew_task_)
             renew_task_->emit(asio::cancellation_type::terminal);
         renew_timer_.cancel();
+        slots_.notify_all();
     }
 
 private:
@@ -362,10 +360,8 @@ private:
     /// the only producer of its tasks, so a queue's messages are consumed strictly in order.
     asio::awaitable<void> hand_over_in_order(state_ptr st, pull_result r)
     {
-        while (active_ >= push_.max_concurrency && !stopping_) {
-            slot_cv_.expires_at(asio::steady_timer::time_point::max());
-            co_await slot_cv_.async_wait(tuple_token);
-        }
+        while (active_ >= push_.max_concurrency && !stopping_)
+            co_await slots_.wait();
         if (stopping_ || st->dropped)
             co_return;
         ++active_;
@@ -392,8 +388,8 @@ private:
         --active_;
         --st->inflight;
         st->wake.cancel();
-        slot_cv_.cancel();
-        idle_cv_.cancel();
+        slots_.notify_one();  // one slot came free
+        idle_.notify_all();
     }
 
     /// One batch until it is done (true) or the queue is released (false).
@@ -478,8 +474,8 @@ private:
         }
         --active_;
         --st->inflight;
-        slot_cv_.cancel();
-        idle_cv_.cancel();
+        slots_.notify_one();  // one slot came free
+        idle_.notify_all();
     }
 
     asio::awaitable<bool> sleep_unless_dropped(queue_state& st, std::chrono::milliseconds d)
@@ -499,8 +495,8 @@ private:
     push_options push_;
     consume_handler handler_;
     std::size_t active_ = 0;
-    asio::steady_timer slot_cv_;
-    asio::steady_timer idle_cv_;
+    async_notifier slots_;  ///< a consume slot came free, or stopping
+    async_notifier idle_;   ///< a queue's in-flight count dropped
     asio::steady_timer run_cv_;
     asio::steady_timer renew_timer_;
     task_group::handle renew_task_;
