@@ -386,8 +386,18 @@ asio::awaitable<void> consumer_base::pull_loop(state_ptr st)
         st->last_pull_ms = now_ms();
         st->next_pull = r.next_begin_offset;
         st->max_offset = r.max_offset;
-        if (r.status == pull_status::offset_illegal && st->tracker.count() == 0)
-            st->tracker.reset(r.next_begin_offset);
+        if (r.status == pull_status::offset_illegal) {
+            if (st->tracker.count() == 0) {
+                st->tracker.reset(r.next_begin_offset);
+            } else {
+                // The broker moved the queue (maybe backwards) under messages still being
+                // consumed. Their results must not reach the new position's tracker (offsets
+                // can repeat), so the queue starts over on a fresh state, as Java drops the
+                // process queue; this loop ends with the old one.
+                restart_queue(st->mq, r.next_begin_offset);
+                break;
+            }
+        }
         if (r.status == pull_status::found && !r.empty()) {
             for (const auto& m : r.messages())
                 st->tracker.add(m.queue_offset(), m.body().size());

@@ -521,6 +521,13 @@ void fake_cluster::create_topic(const std::string& topic, int queues)
         b->topics[topic] = queues;
 }
 
+void fake_cluster::truncate_queue(const std::string& topic, int queue_id, std::size_t keep, int broker)
+{
+    auto& q = brokers_.at(static_cast<std::size_t>(broker))->queues[{topic, queue_id}];
+    if (q.size() > keep)
+        q.resize(keep);
+}
+
 std::int64_t fake_cluster::max_offset(const std::string& topic, int queue_id, int broker) const
 {
     const auto& b = *brokers_.at(static_cast<std::size_t>(broker));

@@ -48,6 +48,9 @@ public:
 
     /// Creates `topic` with `queues` queues on every broker.
     void create_topic(const std::string& topic, int queues = 4);
+    /// Keeps only the first `keep` messages of a queue, as a topic deleted and created again
+    /// looks to a consumer: its offsets are beyond the end and the broker moves them back.
+    void truncate_queue(const std::string& topic, int queue_id, std::size_t keep, int broker = 0);
     /// Messages in a queue (its max offset).
     std::int64_t max_offset(const std::string& topic, int queue_id, int broker = 0) const;
     /// The committed offset of a group on a queue (-1 when none).
