@@ -346,11 +346,11 @@ error_code connection_impl::check_sendable(const command& req) const
 
 void connection_impl::call(command req, call_options opts, call_handler h)
 {
+    start_client();  // may fail and close at once (an address without a port): check after it
     if (auto ec = check_sendable(req)) {
         complete_call(std::move(h), ec, {});
         return;
     }
-    start_client();
     prepare_request(req, 0);
     const std::int32_t opaque = req.opaque;
 
@@ -375,12 +375,12 @@ void connection_impl::call(command req, call_options opts, call_handler h)
 
 void connection_impl::oneway(command req, std::optional<done_handler> h)
 {
+    start_client();
     if (auto ec = check_sendable(req)) {
         if (h)
             complete_done(std::move(*h), ec);
         return;
     }
-    start_client();
     prepare_request(req, flag_oneway);
     enqueue(req, std::move(h));
 }

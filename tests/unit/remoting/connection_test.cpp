@@ -220,6 +220,20 @@ TEST_CASE("connecting to a closed port fails queued calls with connect_failed")
     });
 }
 
+TEST_CASE("an address without a port fails calls and one-way sends with connect_failed, not a hang")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        // From inside the event loop the connect attempt fails before the first call is queued:
+        // the call must still complete (it used to wait forever on a closed connection).
+        connection conn(ioc.get_executor(), "localhost");
+        auto [ec, resp] = co_await conn.async_call(echo_request(1), {}, tuple_token);
+        CHECK(ec == client_errc::connect_failed);
+        connection other(ioc.get_executor(), "127.0.0.1:");
+        auto [oec] = co_await other.async_oneway(echo_request(2), tuple_token);
+        CHECK(oec == client_errc::connect_failed);
+    });
+}
+
 TEST_CASE("requests from the peer reach the handler and are answered with the same opaque")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
