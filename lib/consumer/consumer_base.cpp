@@ -276,7 +276,9 @@ asio::awaitable<void> consumer_base::remove_queue(message_queue q)
         st->loop->emit(asio::cancellation_type::terminal);
     co_await drain(st);
     forget(*st);
-    const auto offset = st->tracker.committable();
+    // Manual commit: what the user committed, not what was polled (Java persists the offset
+    // store, which only commit() writes).
+    const auto offset = manual_commit_ ? st->committed : st->tracker.committable();
     queues_.erase(q);
     if (opts_.model == message_model::clustering && offset >= 0) {
         auto [ec] = co_await core_->commit_offset(q, offset);  // committed before it is released
@@ -416,21 +418,24 @@ asio::awaitable<error_code> consumer_base::persist(bool final)
     error_code first;
     if (opts_.model == message_model::broadcasting) {
         for (const auto& [q, st] : queues_)
-            file_offsets_[q] = st->tracker.committable();
+            file_offsets_[q] = st->committed = st->tracker.committable();
         if (file_)
             first = file_->save(file_offsets_);  // a few hundred bytes: quick, and atomic
         co_return first;
     }
-    std::vector<std::pair<message_queue, std::int64_t>> todo;
+    std::vector<std::pair<state_ptr, std::int64_t>> todo;
     for (const auto& [q, st] : queues_)
         if (st->tracker.committable() >= 0)
-            todo.emplace_back(q, st->tracker.committable());
-    for (auto& [q, offset] : todo) {
+            todo.emplace_back(st, st->tracker.committable());
+    for (auto& [st, offset] : todo) {
         error_code ec;
+        message_queue q = st->mq;
         if (final)
             std::tie(ec) = co_await core_->commit_offset(std::move(q), offset);
         else
             std::tie(ec) = co_await core_->commit_offset_oneway(std::move(q), offset);
+        if (!ec)
+            st->committed = offset;
         if (ec && !first)
             first = ec;
     }
@@ -475,7 +480,7 @@ asio::awaitable<void> consumer_base::stop()
         states.push_back(st);
     for (auto& st : states)
         co_await drain(st);
-    if (commit_on_stop_)
+    if (!manual_commit_)
         if (auto ec = co_await persist(true))
             core_->log().warn("corocket: final offset commit failed: {}", ec.message());
     for (auto& st : states)

@@ -38,6 +38,7 @@ public:
         std::int64_t last_consume_ms = 0;
         std::int64_t max_offset = -1;  ///< as of the last pull
         int inflight = 0;  ///< handler calls running for this queue (push)
+        std::int64_t committed = -1;  ///< manual commit: the offset last committed on request
     };
     using state_ptr = std::shared_ptr<queue_state>;
 
@@ -113,7 +114,9 @@ protected:
     task_group tasks_;
     bool started_ = false;
     bool stopping_ = false;
-    bool commit_on_stop_ = true;
+    /// Offsets are committed only when the user asks (lite pull without auto-commit): neither
+    /// a stop nor a rebalance commits what was merely polled.
+    bool manual_commit_ = false;
     std::int64_t start_ms_ = 0;
     std::optional<local_offset_file> file_;
     offset_table file_offsets_;

@@ -22,7 +22,7 @@ public:
     {
         if (!lite_.auto_commit) {
             opts_.persist_interval = std::chrono::hours(24 * 365);  // commits only on request
-            commit_on_stop_ = false;
+            manual_commit_ = true;
         }
     }
 

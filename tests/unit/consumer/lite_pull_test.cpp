@@ -244,3 +244,59 @@ TEST_CASE("lite pull, subscribe: members starting together settle on NOTIFY_CONS
         co_await cluster.close();
     });
 }
+
+TEST_CASE("lite pull, manual commit: a queue handed to another member keeps the offset the user committed")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("LiteM");
+        co_await cluster.create_topic(topic, 2);
+        client c1(ioc.get_executor(), cluster.config());
+        client c2(ioc.get_executor(), cluster.config());
+        c1.start();
+        c2.start();
+        {
+            const bool sent = co_await send_many(c1, topic, 20, 2);
+            REQUIRE(sent);
+        }
+        const auto group = unique_name("CG");
+        auto opts = lite_options(group);
+        opts.auto_commit = false;
+        lite_pull_consumer a(c1, opts);
+        REQUIRE_FALSE(a.subscribe(topic, "*"));
+        a.start();
+        // a polls everything and commits nothing.
+        {
+            const bool half = co_await wait_until([&] { return a.assignment().size() == 2; });
+            REQUIRE(half);
+        }
+        auto first = co_await poll_bodies(a, 20);
+        REQUIRE(first.size() == 20);
+        lite_pull_consumer b(c2, opts);
+        REQUIRE_FALSE(b.subscribe(topic, "*"));
+        b.start();
+        {  // the queues are split: one of them moved from a to b, uncommitted
+            const bool split = co_await wait_until_stable(
+                [&] { return a.assignment().size() == 1 && b.assignment().size() == 1; }, 1s);
+            REQUIRE(split);
+        }
+        // a's rebalance released a queue without committing the position a had merely polled
+        // (a group that never committed reads 0 here, or nothing at all).
+        for (int queue = 0; queue < 2; ++queue) {
+            const auto committed = co_await cluster.committed(group, topic, queue);
+            CHECK(committed <= 0);
+        }
+        // So b reads its queue from the start.
+        auto again = co_await poll_bodies(b, 10, 5s);
+        CHECK(again.size() == 10);
+        for (const auto& [body, n] : again)
+            CHECK(first.contains(body));
+        auto [aec] = co_await a.async_stop(tuple_token);
+        CHECK_FALSE(aec);
+        auto [bec] = co_await b.async_stop(tuple_token);
+        CHECK_FALSE(bec);
+        co_await c1.async_stop(tuple_token);
+        co_await c2.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
