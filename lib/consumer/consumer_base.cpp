@@ -152,8 +152,9 @@ asio::awaitable<void> consumer_base::rebalance_once()
 {
     const auto before = assignment();
     if (assigned_) {
-        for (const auto& q : *assigned_)
-            if (!queues_.contains(q))
+        const auto wanted = *assigned_;  // assign() may replace the list while we add queues
+        for (const auto& q : wanted)
+            if (!queues_.contains(q) && !stopping_)
                 co_await add_queue(q);
     } else {
         std::vector<std::string> topics;
@@ -279,7 +280,8 @@ asio::awaitable<void> consumer_base::remove_queue(message_queue q)
     // Manual commit: what the user committed, not what was polled (Java persists the offset
     // store, which only commit() writes).
     const auto offset = manual_commit_ ? st->committed : st->tracker.committable();
-    queues_.erase(q);
+    if (auto now = queues_.find(q); now != queues_.end() && now->second == st)
+        queues_.erase(now);  // (not a state a reset installed meanwhile)
     if (opts_.model == message_model::clustering && offset >= 0) {
         auto [ec] = co_await core_->commit_offset(q, offset);  // committed before it is released
         if (ec)
@@ -296,6 +298,8 @@ void consumer_base::restart_queue(const message_queue& q, std::int64_t offset)
     if (it == queues_.end())
         return;
     auto old = it->second;
+    if (old->dropped)
+        return;  // being released: the new owner starts where this one commits
     old->dropped = true;
     old->wake.cancel();
     if (old->loop)

@@ -58,6 +58,7 @@ public:
 
     client_impl::op<> seek_to(int kind, message_queue q, std::int64_t ts)
     {
+        auto self = shared_from_this();  // the consumer may be destroyed while the query runs
         if (!find(q))
             co_return std::tuple{make_error_code(client_errc::invalid_argument)};
         const int code = kind == 0   ? remoting::request_code::get_min_offset

@@ -463,7 +463,7 @@ private:
             for (auto* m : pending) {
                 // (no co_await inside || : GCC 12 evaluates it even when short-circuited)
                 bool done = status == consume_status::success;
-                if (!done)
+                if (!done && !st->dropped)  // a released queue's failures are the next owner's
                     done = co_await hand_back(*m);
                 if (done)
                     st->tracker.remove(m->queue_offset());
@@ -483,13 +483,13 @@ private:
         asio::steady_timer t(rt().executor());
         const auto end = std::chrono::steady_clock::now() + d;
         while (std::chrono::steady_clock::now() < end) {
-            if (st.dropped)
-                co_return false;
+            if (st.dropped || stopping_)
+                co_return false;  // the offsets stay below what is still pending
             t.expires_after(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50),
                                                                           end - std::chrono::steady_clock::now()));
             co_await t.async_wait(tuple_token);
         }
-        co_return !st.dropped;
+        co_return !st.dropped && !stopping_;
     }
 
     push_options push_;

@@ -245,6 +245,60 @@ TEST_CASE("push: when send-back and the %RETRY% re-send both fail the message is
     });
 }
 
+TEST_CASE("push: a stop ends local re-consumption of a message that keeps failing; its offset stays behind it")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor());
+        if (!cluster.embedded()) {
+            WARN("skipped: needs the embedded broker's fault injection");
+            co_return;
+        }
+        const auto topic = unique_name("PushStuck");
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        {
+            const bool sent = co_await send_many(c, topic, 1, 1, "stuck");
+            REQUIRE(sent);
+        }
+        // Neither send-back nor the %RETRY% re-send ever succeeds: the message is retried here.
+        cluster.embedded_cluster().inject_response(remoting::request_code::consumer_send_msg_back,
+                                                   remoting::response_code::system_error, 100000);
+        cluster.embedded_cluster().inject_response(remoting::request_code::send_message_v2,
+                                                   remoting::response_code::system_error, 100000);
+        const auto group = unique_name("CG");
+        auto opts = push_opts(group);
+        opts.local_retry_delay = 20ms;
+        opts.drain_timeout = 200ms;
+        push_consumer pc(c, opts);
+        REQUIRE_FALSE(pc.subscribe(topic, "*"));
+        int calls = 0;
+        bool done = false;
+        run_in_background(pc, make_consume_handler([&](std::span<const message_view>) {
+            ++calls;
+            return consume_status::retry_later;
+        }), done);
+        {
+            const bool retrying = co_await wait_until([&] { return calls >= 3; });
+            REQUIRE(retrying);
+        }
+        auto [sec] = co_await pc.async_stop(tuple_token);  // used to wait for the retries forever
+        CHECK_FALSE(sec);
+        {
+            const bool ended = co_await wait_until([&] { return done; });
+            CHECK(ended);
+        }
+        cluster.embedded_cluster().inject_response(remoting::request_code::consumer_send_msg_back, 0, 0);
+        cluster.embedded_cluster().inject_response(remoting::request_code::send_message_v2, 0, 0);
+        {
+            const auto got = co_await cluster.committed(group, topic, 0);
+            CHECK(got <= 0);  // never consumed: the next consumer gets it
+        }
+        co_await c.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
+
 TEST_CASE("push: when send-back fails the message is re-sent to %RETRY% as a normal message (§7.9 fallback)")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
