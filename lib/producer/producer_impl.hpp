@@ -9,8 +9,10 @@
 #include "producer/inflight.hpp"
 #include "producer/send_codec.hpp"
 #include "routing/queue_selection.hpp"
+#include "util/launch.hpp"
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -82,7 +84,7 @@ public:
         namespace asio = boost::asio;
         auto slot = asio::get_associated_cancellation_slot(handler);
         ++children_;
-        asio::co_spawn(executor(), std::move(body),
+        asio::co_spawn(executor(), errors_not_exceptions(std::move(body)),
                        asio::bind_cancellation_slot(slot, [self = shared_from_this(), h = std::move(handler)](
                                                               std::exception_ptr e, R result) mutable {
                            self->child_done();
@@ -133,7 +135,9 @@ boost::asio::awaitable<std::tuple<error_code, Ts...>> with_deadline(boost::asio:
 {
     using namespace boost::asio::experimental::awaitable_operators;
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
-    auto r = co_await (std::move(op) || timer.async_wait(boost::asio::use_awaitable));
+    // `||` runs each side as a coroutine of its own, which throws on cancellation by default.
+    auto r = co_await (errors_not_exceptions(std::move(op)) ||
+                       timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
     if (r.index() == 0)
         co_return std::get<0>(std::move(r));
     co_return std::tuple<error_code, Ts...>{make_error_code(client_errc::timeout), Ts{}...};

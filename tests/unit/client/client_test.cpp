@@ -2,6 +2,7 @@
 // failover, route cache, heartbeats to the routed brokers, peer-request dispatch, structured stop.
 #include <corocket/client.hpp>
 #include <corocket/remoting/codes.hpp>
+#include <corocket/testing/embedded_cluster.hpp>
 
 #include "client/heartbeat.hpp"
 #include "client/name_servers.hpp"
@@ -9,7 +10,9 @@
 #include "run_coro.hpp"
 #include "sleep.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
@@ -272,5 +275,34 @@ TEST_CASE("group requests reach the handler of the group they name")
         CHECK(seen == std::vector<std::string>{"CG2", "CG1"});  // CG3 has no handler: ignored
         co_await c.async_stop(tuple_token);
         fake.close();
+    });
+}
+
+TEST_CASE("an operation cancelled half-way completes with an error, never with an exception out of run()")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        testing::cluster_options opts;
+        opts.brokers = 2;
+        testing::embedded_cluster cluster(ioc.get_executor(), opts);
+        REQUIRE_FALSE(cluster.start());
+        cluster.create_topic("CancelMe", 2);
+        client c(ioc.get_executor(), {.namesrv_addr = cluster.namesrv_address()});
+        c.start();
+        CHECK(c.register_producer("PG"));
+        auto [ec, route] = co_await c.async_route("CancelMe", tuple_token);
+        REQUIRE_FALSE(ec);
+        REQUIRE(route.broker_datas.size() == 2);
+        // The heartbeat to the first broker is still waiting when the timer wins and cancels the
+        // operation; it then goes on to the second broker in a cancelled coroutine.
+        cluster.delay_responses(request_code::heart_beat, 300ms);
+        asio::steady_timer timer(ioc, 50ms);
+        using namespace asio::experimental::awaitable_operators;
+        auto first = co_await (c.async_heartbeat(asio::as_tuple(asio::use_awaitable)) ||
+                               timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        CHECK(first.index() == 1);
+        cluster.delay_responses(request_code::heart_beat, 0ms);
+        co_await c.async_stop(tuple_token);
+        auto [sec] = co_await cluster.async_stop(tuple_token);
+        CHECK_FALSE(sec);
     });
 }
