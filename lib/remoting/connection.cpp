@@ -171,6 +171,7 @@ asio::awaitable<error_code> connection_impl::connect()
         co_return make_error_code(client_errc::invalid_argument);
 
     auto resolver = std::make_shared<tcp::resolver>(ex_);
+    resolver_ = resolver;
     asio::steady_timer timer(ex_);
     timer.expires_after(opts_.connect_timeout);
     // The timer handler may run after this frame is gone: it captures only owned state.
@@ -183,9 +184,10 @@ asio::awaitable<error_code> connection_impl::connect()
     });
 
     auto [rec, endpoints] = co_await resolver->async_resolve(host, port, tuple_token);
-    if (rec) {
+    resolver_.reset();
+    if (rec || state_ == state::closed) {
         timer.cancel();
-        co_return rec;
+        co_return rec ? rec : make_error_code(client_errc::connection_closed);
     }
     auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, tuple_token);
     if (cec) {
@@ -282,6 +284,7 @@ asio::awaitable<void> connection_impl::deadline_loop()
         calls_.expire(std::chrono::steady_clock::now(), [this](std::int32_t, auto&& e) {
             complete_call(std::move(e.handler), client_errc::timeout, {});
         });
+        close_if_drained();
     }
 }
 
@@ -421,10 +424,20 @@ void connection_impl::deliver_response(command_view&& frame)
         command_header req;
         req.code = entry->request_code;
         req.opaque = frame.header.opaque;
-        for (auto& hook : opts_.hooks)
-            hook->after_response(address_, req, resp);
+        for (auto& hook : opts_.hooks) {
+            try {
+                hook->after_response(address_, req, resp);
+            } catch (const std::exception& e) {  // the call must still complete
+                opts_.log.error("corocket: rpc hook after_response threw: {}", e.what());
+            }
+        }
     }
     complete_call(std::move(entry->handler), {}, std::move(resp));
+    close_if_drained();
+}
+
+void connection_impl::close_if_drained()
+{
     if (draining_ && calls_.empty())
         close(client_errc::connection_closed);
 }
@@ -445,6 +458,7 @@ void connection_impl::abandon(std::int32_t opaque)
 {
     if (auto e = calls_.take(opaque))
         complete_call(std::move(e->handler), client_errc::operation_aborted, {});
+    close_if_drained();
 }
 
 void connection_impl::complete_call(call_handler h, error_code ec, command resp)
@@ -469,6 +483,8 @@ void connection_impl::close(error_code reason)
     state_ = state::closed;
     close_reason_ = reason;
     error_code ignored;
+    if (resolver_)
+        resolver_->cancel();
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     writer_cv_.cancel();

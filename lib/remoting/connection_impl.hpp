@@ -80,6 +80,8 @@ private:
     void deliver_response(command_view&& frame);
     void handle_peer_request(command_view&& frame);
     void abandon(std::int32_t opaque);
+    /// After GO_AWAY: closes once the last pending call is done, however it ended.
+    void close_if_drained();
     void complete_call(call_handler h, error_code ec, command resp);
     void complete_done(done_handler h, error_code ec);
     void arm_deadline();
@@ -92,6 +94,9 @@ private:
     error_code close_reason_;
 
     boost::asio::ip::tcp::socket socket_;
+    /// The name lookup under way while connecting: close() cancels it (a closed socket would
+    /// not stop it, and connecting would then open the socket again).
+    std::shared_ptr<boost::asio::ip::tcp::resolver> resolver_;
     std::shared_ptr<boost::asio::ssl::context> tls_ctx_;
     std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
 

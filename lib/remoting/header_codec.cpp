@@ -16,6 +16,10 @@
 namespace corocket::remoting::detail {
 namespace {
 
+/// extFields entries a header may carry. Real headers have a few dozen; each set() scans the
+/// ones before it, so an unbounded count would let a peer stall the executor for minutes.
+constexpr std::size_t max_ext_fields = 4096;
+
 // ------------------------------------------------------------------------------------------------
 // JSON decoding
 
@@ -175,7 +179,7 @@ private:
     bool on_scalar(json_scalar v, boost::json::string_view text, error_code& ec)
     {
         if (depth_ == 0) return fail(ec);  // the header must be an object
-        if (in_ext_entry()) return on_ext_value(v, text);
+        if (in_ext_entry()) return on_ext_value(v, text) || fail(ec);
         if (depth_ == 1) return on_field_value(v, text, ec);
         return true;  // inside a skipped value
     }
@@ -187,7 +191,7 @@ private:
         if (v.kind == json_scalar::null) out_.ext_fields.erase(ext_key_);
         else out_.ext_fields.set({std::move(ext_key_), take_text(text)});
         ext_key_.clear();
-        return true;
+        return out_.ext_fields.size() <= max_ext_fields;
     }
 
     bool on_field_value(json_scalar v, boost::json::string_view text, error_code& ec)
@@ -317,6 +321,7 @@ bool decode_binary_ext_fields(std::string_view section, ext_fields& out)
         if (key.empty()) continue;
         if (value.empty()) out.erase(key);
         else out.set({std::string(key), std::string(value)});
+        if (out.size() > max_ext_fields) return false;
     }
     return true;
 }

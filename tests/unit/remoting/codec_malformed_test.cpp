@@ -112,6 +112,36 @@ TEST_CASE("malformed binary headers are bad_header")
     CHECK_FALSE(decode_as(serialize_type::rocketmq, binary_header("00 00 00 00 00 00 00 0C 00 05 74 6F 70 69 63 00 00 00 01 54")));
 }
 
+TEST_CASE("a header with more than 4096 extFields entries is bad_header, in JSON and binary")
+{
+    // Each entry is found by a scan of the ones before: an unbounded count would let one frame
+    // keep the executor busy for minutes (320,000 entries took 100 s).
+    auto json_with = [](int n) {
+        std::string h = R"({"code":0,"extFields":{)";
+        for (int i = 0; i < n; ++i)
+            h += (i ? "," : "") + std::string("\"k") + std::to_string(i) + R"(":"v")";
+        return h + "}}";
+    };
+    CHECK_FALSE(decode_as(serialize_type::json, json_with(4096)));
+    CHECK(decode_as(serialize_type::json, json_with(4097)) == client_errc::bad_header);
+
+    auto binary_with = [](int n) {
+        std::string section;
+        for (int i = 0; i < n; ++i) {
+            const std::string key = "k" + std::to_string(i);
+            char len[6] = {0, static_cast<char>(key.size()), 0, 0, 0, 1};
+            section.append(len, 2).append(key).append(len + 2, 4).append("v");
+        }
+        std::string out = from_hex("00 69 01 01 91 00 00 00 01 00 00 00 00 00 00 00 00");
+        const auto size = static_cast<std::uint32_t>(section.size());
+        for (int shift = 24; shift >= 0; shift -= 8)
+            out += static_cast<char>((size >> shift) & 0xFF);
+        return out + section;
+    };
+    CHECK_FALSE(decode_as(serialize_type::rocketmq, binary_with(4096)));
+    CHECK(decode_as(serialize_type::rocketmq, binary_with(4097)) == client_errc::bad_header);
+}
+
 TEST_CASE("a bad header inside a well-framed frame is reported by decode_frame")
 {
     std::string frame = from_hex("00 00 00 0A 00 00 00 06") + "{oops}";
