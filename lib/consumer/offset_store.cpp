@@ -124,13 +124,14 @@ error_code local_offset_file::load(offset_table& out) const
     std::string text;
     if (read_file(path_, text) && !parse_offset_table_json(text, out))
         return {};
-    const bool main_exists = std::filesystem::exists(path_);
+    std::error_code ignored;  // (the throwing overloads would escape a consumer task)
+    const bool main_exists = std::filesystem::exists(path_, ignored);
     auto bak = path_;
     bak += ".bak";
     if (read_file(bak, text) && !parse_offset_table_json(text, out))
         return {};
     out.clear();
-    if (!main_exists && !std::filesystem::exists(bak))
+    if (!main_exists && !std::filesystem::exists(bak, ignored))
         return {};  // nothing stored yet
     return bad_body();
 }
@@ -150,7 +151,7 @@ error_code local_offset_file::save(const offset_table& table) const
         if (!out)
             return std::make_error_code(std::errc::io_error);
     }
-    if (std::filesystem::exists(path_)) {
+    if (std::filesystem::exists(path_, ec)) {
         auto bak = path_;
         bak += ".bak";
         std::filesystem::copy_file(path_, bak, std::filesystem::copy_options::overwrite_existing, ec);

@@ -152,7 +152,7 @@ private:
         consume_context ctx{opts_.group, q, msgs};
         for (const auto& h : hooks_)
             if (h.before)
-                h.before(ctx);
+                run_hook(h.before, ctx);
         const auto began = std::chrono::steady_clock::now();
         std::string error;
         const auto status = co_await run_handler(msgs, error);
@@ -161,8 +161,22 @@ private:
         record_consume(q.topic, msgs.size(), ctx.success, ctx.elapsed, error);
         for (const auto& h : hooks_)
             if (h.after)
-                h.after(ctx);
+                run_hook(h.after, ctx);
         co_return status;
+    }
+
+    /// A hook that throws is logged and skipped (as Java catches Throwable around its hooks):
+    /// an exception here would escape the consumer's task and io_context::run().
+    template <class Hook>
+    void run_hook(const Hook& hook, consume_context& ctx)
+    {
+        try {
+            hook(ctx);
+        } catch (const std::exception& e) {
+            core_->log().warn("corocket: consume hook threw: {}", e.what());
+        } catch (...) {
+            core_->log().warn("corocket: consume hook threw a non-standard exception");
+        }
     }
 
     asio::awaitable<consume_status> run_handler(std::span<const message_view> msgs, std::string& error)
@@ -183,6 +197,10 @@ private:
         } catch (const std::exception& e) {
             core_->log().warn("corocket: consume handler threw: {}", e.what());
             error = std::string("exception: ") + e.what();
+            co_return consume_status::retry_later;
+        } catch (...) {
+            core_->log().warn("corocket: consume handler threw a non-standard exception");
+            error = "exception";
             co_return consume_status::retry_later;
         }
     }

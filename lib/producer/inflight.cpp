@@ -85,13 +85,25 @@ asio::awaitable<error_code> inflight_gate::acquire(std::size_t messages, std::si
     if (budget_.try_acquire(messages, bytes))
         co_return error_code{};
     asio::steady_timer cv(co_await asio::this_coro::executor, deadline);
-    auto w = budget_.enqueue(messages, bytes, [&cv] { cv.cancel(); });
+    // Unqueues the waiter however this frame ends: destroyed while waiting (its io_context
+    // going away), a later release must not wake a timer that no longer exists.
+    struct queued {
+        inflight_budget& budget;
+        inflight_budget::waiter_handle w;
+        bool settled = false;
+        ~queued()
+        {
+            if (!settled)
+                budget.cancel(w);
+        }
+    } q{budget_, budget_.enqueue(messages, bytes, [&cv] { cv.cancel(); })};
     auto [ec] = co_await cv.async_wait(asio::as_tuple(asio::deferred));
-    if (w->granted) {
-        budget_.consume(w);
+    q.settled = true;
+    if (q.w->granted) {
+        budget_.consume(q.w);
         co_return error_code{};
     }
-    budget_.cancel(w);
+    budget_.cancel(q.w);
     co_return make_error_code(ec ? client_errc::operation_aborted : client_errc::timeout);
 }
 

@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
+#include <stdexcept>
 
 namespace asio = boost::asio;
 using namespace corocket;
@@ -125,6 +127,45 @@ TEST_CASE("stats: processed, failed, last error, times, latencies, lag; hooks ar
         CHECK(after_failed == 1);
         CHECK(hook_group == group);
         CHECK(hook_topics == std::set<std::string>{topic, "%RETRY%" + group});
+        co_await pc.async_stop(tuple_token);
+        co_await c.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
+
+TEST_CASE("stats: a hook that throws is skipped; every message is still consumed once")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("HookThrows");
+        co_await cluster.create_topic(topic, 1);
+        client c(ioc.get_executor(), cluster.config());
+        c.start();
+        {
+            const bool sent = co_await send_many(c, topic, 5, 1);
+            REQUIRE(sent);
+        }
+        push_consumer pc(c, test_consumer_options<push_options>(unique_name("CG")));
+        REQUIRE_FALSE(pc.subscribe(topic, "*"));
+        int after = 0;
+        pc.add_hook({.before = [](const consume_context&) { throw std::runtime_error("before hook"); },
+                     .after = [&](const consume_context&) {
+                         ++after;
+                         throw 42;  // not even a std::exception
+                     }});
+        std::map<std::string, int> seen;
+        pc.async_run(make_consume_handler([&](std::span<const message_view> batch) {
+            for (const auto& m : batch)
+                ++seen[std::string(m.body())];
+            return consume_status::success;
+        }), [](error_code ec) { CHECK_FALSE(ec); });
+        {
+            const bool all = co_await wait_until([&] { return seen.size() == 5; });
+            REQUIRE(all);
+        }
+        for (const auto& [body, n] : seen)
+            CHECK(n == 1);
+        CHECK(after >= 5);
         co_await pc.async_stop(tuple_token);
         co_await c.async_stop(tuple_token);
         co_await cluster.close();
