@@ -432,6 +432,8 @@ asio::awaitable<error_code> consumer_base::persist(bool final)
         if (st->tracker.committable() >= 0)
             todo.emplace_back(st, st->tracker.committable());
     for (auto& [st, offset] : todo) {
+        if (!final && stopping_)
+            break;  // the final commit follows: a stale periodic one must not land after it
         error_code ec;
         message_queue q = st->mq;
         if (final)

@@ -100,7 +100,8 @@ protected:
 
     asio::awaitable<void> drain(state_ptr st) override
     {
-        const auto deadline = std::chrono::steady_clock::now() + push_.drain_timeout;
+        // A stop drains every queue within one drain_timeout, not one per queue.
+        const auto deadline = std::min(std::chrono::steady_clock::now() + push_.drain_timeout, stop_deadline_);
         while (st->inflight > 0 && std::chrono::steady_clock::now() < deadline)
             co_await idle_.wait(deadline);
     }
@@ -139,6 +140,7 @@ protected:
             renew_task_->emit(asio::cancellation_type::terminal);
         renew_timer_.cancel();
         slots_.notify_all();
+        stop_deadline_ = std::chrono::steady_clock::now() + push_.drain_timeout;
     }
 
 private:
@@ -521,6 +523,7 @@ private:
     std::map<message_queue, std::int64_t> locked_at_;  ///< orderly: last successful lock per queue
     std::vector<consume_hook> hooks_;
     bool stopped_ = false;
+    std::chrono::steady_clock::time_point stop_deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace detail
