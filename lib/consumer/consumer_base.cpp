@@ -154,8 +154,8 @@ asio::awaitable<void> consumer_base::rebalance_once()
     if (assigned_) {
         const auto wanted = *assigned_;  // assign() may replace the list while we add queues
         for (const auto& q : wanted)
-            if (!queues_.contains(q) && !stopping_)
-                co_await add_queue(q);
+            if (!stopping_)
+                co_await ensure_queue(q);
     } else {
         std::vector<std::string> topics;
         for (const auto& [t, s] : subscriptions_)
@@ -206,8 +206,17 @@ asio::awaitable<void> consumer_base::rebalance_topic(const std::string& topic)
     for (const auto& q : gone)
         co_await remove_queue(q);
     for (const auto& q : mine)
-        if (!queues_.contains(q) && !stopping_)
-            co_await add_queue(q);
+        if (!stopping_)
+            co_await ensure_queue(q);
+}
+
+asio::awaitable<void> consumer_base::ensure_queue(message_queue q)
+{
+    // A queue kept while its handler finished comes back as a fresh state.
+    if (auto st = find(q); st && st->dropped)
+        co_await remove_queue(q);
+    if (!queues_.contains(q))
+        co_await add_queue(std::move(q));
 }
 
 asio::awaitable<std::tuple<error_code, std::int64_t>> consumer_base::start_offset(const message_queue& q)
@@ -271,11 +280,20 @@ asio::awaitable<void> consumer_base::remove_queue(message_queue q)
     if (it == queues_.end())
         co_return;
     auto st = it->second;
-    st->dropped = true;
-    st->wake.cancel();
-    if (st->loop)
-        st->loop->emit(asio::cancellation_type::terminal);
-    co_await drain(st);
+    const bool lingering = st->dropped;  // kept by an earlier round: already drained once
+    if (!lingering) {
+        st->dropped = true;
+        st->wake.cancel();
+        if (st->loop)
+            st->loop->emit(asio::cancellation_type::terminal);
+        co_await drain(st);
+    }
+    if (busy_with_lock(*st)) {
+        // Unlocking now would let the next owner consume this orderly queue beside the handler
+        // still running here: keep the lock (renewed) and try again at the next rebalance.
+        core_->log().info("corocket: {} still being consumed; released at a later rebalance", q.to_string());
+        co_return;
+    }
     forget(*st);
     // Manual commit: what the user committed, not what was polled (Java persists the offset
     // store, which only commit() writes).

@@ -90,6 +90,10 @@ protected:
     virtual bool hold_back(const queue_state&) const { return false; }
     /// COMMIT_OFFSET piggy-backed on pulls.
     virtual bool piggyback_commit() const { return false; }
+    /// Whether a queue being released must stay (locked, not committed) because a handler still
+    /// runs on it after the drain: orderly push, as Java's removeUnnecessaryMessageQueue refuses
+    /// while it cannot take the queue's consume lock.
+    virtual bool busy_with_lock(const queue_state&) const { return false; }
 
     /// Handles broker request `code` addressed to this consumer's group (cleared on stop).
     void on_peer_request(int code, peer_request_handler handler);
@@ -128,6 +132,8 @@ private:
     boost::asio::awaitable<void> rebalance_once();
     boost::asio::awaitable<void> rebalance_topic(const std::string& topic);
     boost::asio::awaitable<void> add_queue(message_queue q);
+    /// Adds `q` unless held; a held state that was kept while its handler ran is replaced.
+    boost::asio::awaitable<void> ensure_queue(message_queue q);
     boost::asio::awaitable<void> remove_queue(message_queue q);
     boost::asio::awaitable<std::tuple<error_code, std::int64_t>> start_offset(const message_queue& q);
     boost::asio::awaitable<error_code> persist(bool final);

@@ -132,6 +132,8 @@ protected:
 
     bool hold_back(const queue_state& st) const override { return locking() && !locked(st.mq); }
 
+    bool busy_with_lock(const queue_state& st) const override { return locking() && st.inflight > 0; }
+
     bool is_locked(const message_queue& q) const override { return locked(q); }
 
     void on_stopping() override

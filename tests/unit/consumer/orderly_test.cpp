@@ -242,3 +242,84 @@ TEST_CASE("orderly: a message rejected orderly_max_reconsume_times times goes to
         co_await cluster.close();
     });
 }
+
+TEST_CASE("orderly: a queue whose handler outlasts the drain keeps its lock until the handler returns")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        consumer_cluster cluster(ioc.get_executor());
+        const auto topic = unique_name("OrdBusy");
+        co_await cluster.create_topic(topic, 2);
+        client ca(ioc.get_executor(), cluster.config());
+        client cb(ioc.get_executor(), cluster.config());
+        ca.start();
+        cb.start();
+        {
+            const bool sent = co_await send_per_queue(ca, topic, 2, 2);  // q0-0 q1-0 q0-1 q1-1
+            REQUIRE(sent);
+        }
+        // Alone, a member takes everything; once b is there, queue 0 of the topic is b's.
+        const std::string a_id = ca.client_id();
+        auto opts = orderly_opts(unique_name("CG"));
+        opts.drain_timeout = 200ms;
+        opts.strategy = [a_id, topic](std::string_view, std::string_view me, const std::vector<message_queue>& all,
+                                      const std::vector<std::string>& cids) {
+            std::vector<message_queue> out;
+            for (const auto& q : all) {
+                const bool to_b = q.topic == topic && q.queue_id == 0;
+                if (cids.size() < 2 || (me == a_id) != to_b)
+                    out.push_back(q);
+            }
+            return out;
+        };
+        std::vector<std::string> by_a, by_b;
+        bool release = false;
+        bool a_inside = false;
+        push_consumer a(ca, opts);
+        REQUIRE_FALSE(a.subscribe(topic, "*"));
+        a.async_run(
+            [&](std::span<const message_view> batch) -> asio::awaitable<consume_status> {
+                const std::string body(batch[0].body());
+                if (body == "q0-0") {
+                    a_inside = true;
+                    while (!release)  // far longer than the 200 ms drain
+                        co_await sleep_for(10ms);
+                }
+                by_a.push_back(body);
+                co_return consume_status::success;
+            },
+            [](error_code ec) { CHECK_FALSE(ec); });
+        {
+            const bool inside = co_await wait_until([&] { return a_inside; });
+            REQUIRE(inside);
+        }
+        push_consumer b(cb, opts);
+        REQUIRE_FALSE(b.subscribe(topic, "*"));
+        b.async_run(make_consume_handler([&](std::span<const message_view> batch) {
+            by_b.emplace_back(batch[0].body());
+            return consume_status::success;
+        }), [](error_code ec) { CHECK_FALSE(ec); });
+        // Queue 0 is b's now, but a is still inside q0-0: through many rebalance rounds (300 ms)
+        // and drain timeouts (200 ms) a keeps the lock, so b cannot take the queue.
+        co_await sleep_for(1500ms);
+        for (const auto& body : by_b)
+            CHECK(body.rfind("q0-", 0) != 0);  // b never consumed queue 0 beside a's handler
+
+        release = true;
+        {
+            const bool handed_over = co_await wait_until(
+                [&] { return std::find(by_b.begin(), by_b.end(), "q0-1") != by_b.end(); });
+            CHECK(handed_over);
+        }
+        // Every message once, q0-0 by a (whose handler finished it) and q0-1 by b.
+        std::vector<std::string> all = by_a;
+        all.insert(all.end(), by_b.begin(), by_b.end());
+        std::sort(all.begin(), all.end());
+        CHECK(all == std::vector<std::string>{"q0-0", "q0-1", "q1-0", "q1-1"});
+        CHECK(std::find(by_a.begin(), by_a.end(), "q0-0") != by_a.end());
+        co_await a.async_stop(tuple_token);
+        co_await b.async_stop(tuple_token);
+        co_await ca.async_stop(tuple_token);
+        co_await cb.async_stop(tuple_token);
+        co_await cluster.close();
+    });
+}
