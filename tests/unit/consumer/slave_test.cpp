@@ -66,23 +66,36 @@ void check_each_once(const std::map<std::string, int>& seen, std::size_t count)
     }
 }
 
-constexpr std::size_t backlog = 300;
+using cluster_body = std::function<asio::awaitable<void>(asio::io_context&, consumer_cluster&, const std::string&)>;
 
-/// Runs `body` on a single-queue topic holding `backlog` bodies of 500 B, far outside the
-/// broker's 16 KiB memory window, with a started client; embedded broker only.
-void on_backlog(bool slave_read_enable,
-                std::function<asio::awaitable<void>(consumer_cluster&, client&, const std::string&)> body)
+/// Runs `body` with a fresh topic of `queues` queues on the embedded broker with a slave, and
+/// skips on a real cluster.
+void on_slave_cluster(testing::cluster_options opts, int queues, cluster_body body)
 {
     run_coro([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        auto opts = slave_cluster_options(slave_read_enable);
-        opts.memory_bytes = 16 * 1024;
         consumer_cluster cluster(ioc.get_executor(), opts);
         if (!cluster.embedded()) {
             WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
             co_return;
         }
-        const auto topic = unique_name("SlaveLag");
-        co_await cluster.create_topic(topic, 1);
+        const auto topic = unique_name("Slave");
+        co_await cluster.create_topic(topic, queues);
+        co_await body(ioc, cluster, topic);
+        co_await cluster.close();
+    });
+}
+
+constexpr std::size_t backlog = 300;
+
+/// Runs `body` on a single-queue topic holding `backlog` bodies of 500 B, far outside the
+/// broker's 16 KiB memory window, with a started client.
+void on_backlog(bool slave_read_enable,
+                std::function<asio::awaitable<void>(consumer_cluster&, client&, const std::string&)> body)
+{
+    auto opts = slave_cluster_options(slave_read_enable);
+    opts.memory_bytes = 16 * 1024;
+    on_slave_cluster(opts, 1, [&](asio::io_context& ioc, consumer_cluster& cluster, const std::string& topic)
+                                  -> asio::awaitable<void> {
         client c(ioc.get_executor(), cluster.config());
         c.start();
         {
@@ -91,7 +104,6 @@ void on_backlog(bool slave_read_enable,
         }
         co_await body(cluster, c, topic);
         co_await c.async_stop(tuple_token);
-        co_await cluster.close();
     });
 }
 
@@ -130,14 +142,8 @@ TEST_CASE("slave: without slaveReadEnable the same backlog is read from the mast
 
 TEST_CASE("slave: with the master offline a push consumer reads everything through the slave")
 {
-    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        consumer_cluster cluster(ioc.get_executor(), slave_cluster_options(false));
-        if (!cluster.embedded()) {
-            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
-            co_return;
-        }
-        const auto topic = unique_name("SlaveOnly");
-        co_await cluster.create_topic(topic, 2);
+    on_slave_cluster(slave_cluster_options(false), 2, [](asio::io_context& ioc, consumer_cluster& cluster,
+                                                         const std::string& topic) -> asio::awaitable<void> {
         {
             client producer(ioc.get_executor(), cluster.config());
             producer.start();
@@ -156,21 +162,14 @@ TEST_CASE("slave: with the master offline a push consumer reads everything throu
         CHECK(broker.requests_received(0, 1, rc::pull_message) > 0);
         co_await c.async_stop(tuple_token);
         REQUIRE_FALSE(broker.set_offline(0, 0, false));
-        co_await cluster.close();
     });
 }
 
 TEST_CASE("slave: the newest route decides a broker's addresses, whatever older cached routes said")
 {
-    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        consumer_cluster cluster(ioc.get_executor(), slave_cluster_options(false));
-        if (!cluster.embedded()) {
-            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
-            co_return;
-        }
-        const auto older = unique_name("SlaveOld");
+    on_slave_cluster(slave_cluster_options(false), 1, [](asio::io_context& ioc, consumer_cluster& cluster,
+                                                         const std::string& older) -> asio::awaitable<void> {
         const auto newer = unique_name("SlaveNew");
-        co_await cluster.create_topic(older, 1);
         co_await cluster.create_topic(newer, 1);
         auto& broker = cluster.embedded_cluster();
         client c(ioc.get_executor(), cluster.config());
@@ -190,20 +189,13 @@ TEST_CASE("slave: the newest route decides a broker's addresses, whatever older 
         CHECK(c.broker_address("broker-a", 1) == broker.slave_address());
         co_await c.async_stop(tuple_token);
         REQUIRE_FALSE(broker.set_offline(0, 0, false));
-        co_await cluster.close();
     });
 }
 
 TEST_CASE("slave: an orderly consumer takes queue locks from the master only")
 {
-    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        consumer_cluster cluster(ioc.get_executor(), slave_cluster_options(false));
-        if (!cluster.embedded()) {
-            WARN("slave tests need the embedded broker: skipped against COROCKET_NAMESRV");
-            co_return;
-        }
-        const auto topic = unique_name("SlaveOrderly");
-        co_await cluster.create_topic(topic, 2);
+    on_slave_cluster(slave_cluster_options(false), 2, [](asio::io_context& ioc, consumer_cluster& cluster,
+                                                         const std::string& topic) -> asio::awaitable<void> {
         client c(ioc.get_executor(), cluster.config());
         c.start();
         {
@@ -249,6 +241,5 @@ TEST_CASE("slave: an orderly consumer takes queue locks from the master only")
         CHECK(stopped);
         co_await consumer_client.async_stop(tuple_token);
         co_await c.async_stop(tuple_token);
-        co_await cluster.close();
     });
 }
