@@ -260,10 +260,13 @@ asio::awaitable<void> connection_impl::write_loop()
         }
         std::swap(filling_, writing_);
         error_code ec;
+        const auto stalled = watch_write();
         if (tls_)
             std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, writing_.buffers(), tuple_token);
         else
             std::tie(ec, std::ignore) = co_await asio::async_write(socket_, writing_.buffers(), tuple_token);
+        if (stalled)
+            stalled->cancel();
         const error_code result = ec ? make_error_code(client_errc::connection_closed) : error_code{};
         writing_.finish([&](done_handler h) { complete_done(std::move(h), result); });
         if (ec) {
@@ -271,6 +274,23 @@ asio::awaitable<void> connection_impl::write_loop()
             break;
         }
     }
+}
+
+std::shared_ptr<asio::steady_timer> connection_impl::watch_write()
+{
+    if (opts_.write_timeout.count() <= 0)
+        return nullptr;
+    auto timer = std::make_shared<asio::steady_timer>(ex_, opts_.write_timeout);
+    // Closing the socket ends the write with an error; the handler owns what it touches.
+    timer->async_wait([w = weak_from_this()](error_code ec) {
+        auto self = w.lock();
+        if (ec || !self || self->state_ == state::closed)
+            return;
+        self->opts_.log.warn("corocket: write to {} stalled for {} ms; closing", self->address_,
+                             self->opts_.write_timeout.count());
+        self->close(client_errc::connection_closed);
+    });
+    return timer;
 }
 
 asio::awaitable<void> connection_impl::deadline_loop()

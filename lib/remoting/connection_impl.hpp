@@ -82,6 +82,9 @@ private:
     void abandon(std::int32_t opaque);
     /// After GO_AWAY: closes once the last pending call is done, however it ended.
     void close_if_drained();
+    /// A timer that closes the connection if the write now starting outlasts write_timeout
+    /// (null when there is no limit); cancel it when the write ends.
+    std::shared_ptr<boost::asio::steady_timer> watch_write();
     void complete_call(call_handler h, error_code ec, command resp);
     void complete_done(done_handler h, error_code ec);
     void arm_deadline();

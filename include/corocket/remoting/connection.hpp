@@ -57,6 +57,10 @@ struct connection_options {
     language_code language = language_code::cpp;
     int version = default_version;
     std::chrono::milliseconds connect_timeout{3000};
+    /// A write that has not finished after this long closes the connection: a peer that stopped
+    /// reading would otherwise hold every one-way send (and everything behind it) until TCP
+    /// gives up. Java's client closes a channel idle for 120 s. Zero = no limit.
+    std::chrono::milliseconds write_timeout{120000};
     std::size_t max_frame_size = 16 * 1024 * 1024;
     tls_options tls;
     std::vector<std::shared_ptr<rpc_hook>> hooks;

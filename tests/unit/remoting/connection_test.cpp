@@ -234,6 +234,29 @@ TEST_CASE("an address without a port fails calls and one-way sends with connect_
     });
 }
 
+TEST_CASE("a peer that stops reading: a stalled write closes the connection after write_timeout")
+{
+    run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        // Accepts, then never reads: once the socket buffers are full, writes stop progressing.
+        asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+        asio::ip::tcp::socket silent(ioc);
+        acceptor.async_accept(silent, [](error_code) {});
+        connection_options o;
+        o.write_timeout = 300ms;
+        connection conn(ioc.get_executor(), fmt::format("127.0.0.1:{}", acceptor.local_endpoint().port()), o);
+        error_code failed;
+        for (int i = 0; i < 64 && !failed; ++i) {  // 256 MiB: far more than any socket buffer
+            auto big = echo_request(i);
+            big.body.assign(4 * 1024 * 1024, 'x');
+            std::tie(failed) = co_await conn.async_oneway(std::move(big), tuple_token);
+        }
+        CHECK(failed == client_errc::connection_closed);
+        CHECK_FALSE(conn.is_open());
+        error_code ignored;
+        silent.close(ignored);
+    });
+}
+
 TEST_CASE("requests from the peer reach the handler and are answered with the same opaque")
 {
     run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
