@@ -30,6 +30,25 @@ testing::cluster_options slave_cluster_options(bool slave_read_enable)
     return o;
 }
 
+/// A handler counting every body it receives in `seen`.
+consume_handler count_into(std::map<std::string, int>& seen)
+{
+    return make_consume_handler([&seen](std::span<const message_view> batch) {
+        for (const auto& m : batch)
+            ++seen[std::string(m.body())];
+        return consume_status::success;
+    });
+}
+
+/// A completion that requires success and sets `done`.
+auto mark_done(bool& done)
+{
+    return [&done](error_code ec) {
+        CHECK_FALSE(ec);
+        done = true;
+    };
+}
+
 /// Consumes from `topic` with a fresh group until `count` distinct bodies arrived (or 20 s);
 /// returns how often each body was seen.
 asio::awaitable<std::map<std::string, int>> consume(client& c, const std::string& topic, std::size_t count,
@@ -39,16 +58,7 @@ asio::awaitable<std::map<std::string, int>> consume(client& c, const std::string
     REQUIRE_FALSE(pc.subscribe(topic, "*"));
     std::map<std::string, int> seen;
     bool done = false;
-    pc.async_run(
-        [&](std::span<const message_view> batch) -> asio::awaitable<consume_status> {
-            for (const auto& m : batch)
-                ++seen[std::string(m.body())];
-            co_return consume_status::success;
-        },
-        [&done](error_code ec) {
-            CHECK_FALSE(ec);
-            done = true;
-        });
+    pc.async_run(count_into(seen), mark_done(done));
     const bool all = co_await wait_until([&] { return seen.size() >= count; }, 20s);
     CHECK(all);
     co_await pc.async_stop(tuple_token);
@@ -212,16 +222,7 @@ TEST_CASE("slave: an orderly consumer takes queue locks from the master only")
         REQUIRE_FALSE(pc.subscribe(topic, "*"));
         std::map<std::string, int> seen;
         bool done = false;
-        pc.async_run(
-            [&](std::span<const message_view> batch) -> asio::awaitable<consume_status> {
-                for (const auto& m : batch)
-                    ++seen[std::string(m.body())];
-                co_return consume_status::success;
-            },
-            [&done](error_code ec) {
-                CHECK_FALSE(ec);
-                done = true;
-            });
+        pc.async_run(count_into(seen), mark_done(done));
         // Several rebalance rounds with only the slave reachable: it is asked who is in the
         // group, but never for a lock, so nothing is consumed out of the master's sight.
         const bool rounds = co_await wait_until(
