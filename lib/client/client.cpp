@@ -237,11 +237,10 @@ std::vector<std::string> client_impl::heartbeat_targets() const
 {
     std::set<std::string, std::less<>> out;
     const bool with_slaves = !consumers_.empty();
-    for (const auto& [topic, r] : routes_)
-        for (const auto& b : r.broker_datas)
-            for (const auto& [id, addr] : b.broker_addrs)
-                if (id == broker_data::master_id || with_slaves)
-                    out.insert(addr);
+    for (const auto& [name, addrs] : broker_addrs_)  // the same table broker_address reads
+        for (const auto& [id, addr] : addrs)
+            if (id == broker_data::master_id || with_slaves)
+                out.insert(addr);
     return {out.begin(), out.end()};
 }
 

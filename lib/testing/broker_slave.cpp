@@ -1,18 +1,14 @@
 // The slave role of an embedded broker (BrokerRole.SLAVE of 4.9.8): it reads the master's store
-// (its puts fail in store_message, as checkStoreStatus makes them), copies the master's metadata on a timer
-// (SlaveSynchronize.syncAll) and, since replicated messages wake no held pull on a slave, finds
-// new messages for held pulls only in PullRequestHoldService's periodic check.
+// (its puts fail in store_message, as checkStoreStatus makes them), copies the master's metadata
+// on a timer (SlaveSynchronize.syncAll) and, since replicated messages wake no held pull on a
+// slave, finds new messages for held pulls only in PullRequestHoldService's periodic check.
 #include "testing/broker_core.hpp"
 #include "testing/broker_util.hpp"
 
-#include <corocket/remoting/codes.hpp>
-
+#include <algorithm>
 #include <set>
 
 namespace corocket::testing::detail {
-
-namespace rc = remoting::request_code;
-namespace rs = remoting::response_code;
 
 std::int64_t broker_core::hold_check_interval() const noexcept
 {
