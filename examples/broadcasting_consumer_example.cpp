@@ -17,12 +17,13 @@ int main(int argc, char** argv)
         auto ex = co_await asio::this_coro::executor;
         cluster cl(ex, namesrv);
         const auto topic = unique("BroadcastExample");
-        cl.create_topic(topic, 2);
         const auto dir = std::filesystem::temp_directory_path() / unique("corocket_broadcast_example");
         corocket::client a(ex, {.namesrv_addr = cl.namesrv(), .instance_name = "a"});
         corocket::client b(ex, {.namesrv_addr = cl.namesrv(), .instance_name = "b"});
         a.start();
         b.start();
+        if (!co_await cl.create_topic(a, topic, 2))
+            co_return 1;
         corocket::push_options opts;
         opts.group = unique("BroadcastExampleGroup");
         opts.model = corocket::message_model::broadcasting;

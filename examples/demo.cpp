@@ -1,6 +1,7 @@
 // The corocket demo: a producer, a transactional producer and a push consumer, all coroutines on
 // one io_context. With no arguments it starts an embedded NameServer + Broker in-process, so it
-// runs with nothing installed; with --namesrv host:port it uses a real Apache RocketMQ cluster.
+// runs with nothing installed; with --namesrv host:port (or COROCKET_NAMESRV) it uses a real
+// Apache RocketMQ cluster.
 //
 //   demo [--namesrv host:port] [--messages N]
 #include <corocket/client.hpp>
@@ -8,6 +9,8 @@
 #include <corocket/push_consumer.hpp>
 #include <corocket/testing/embedded_cluster.hpp>
 #include <corocket/transactional_producer.hpp>
+
+#include "namesrv_env.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -40,6 +43,7 @@ struct options {
 options parse(int argc, char** argv)
 {
     options o;
+    o.namesrv = example::namesrv_from_env();
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--namesrv" && i + 1 < argc)

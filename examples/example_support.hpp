@@ -1,11 +1,14 @@
-// What the consumer examples share: `--namesrv host:port` or an in-process embedded cluster,
-// a unique topic, a producer sending the example's messages, and running a coroutine to its
-// exit status.
+// What the consumer examples share: `--namesrv host:port` (or COROCKET_NAMESRV) or an
+// in-process embedded cluster, a unique topic, a producer sending the example's messages, and
+// running a coroutine to its exit status.
 #pragma once
 
 #include <corocket/client.hpp>
 #include <corocket/producer.hpp>
 #include <corocket/testing/embedded_cluster.hpp>
+#include <corocket/testing/topics.hpp>
+
+#include "namesrv_env.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -29,7 +32,7 @@ namespace example {
 namespace asio = boost::asio;
 inline constexpr auto tuple_token = asio::as_tuple(asio::deferred);
 
-/// "--namesrv host:port" from the command line; empty = embedded.
+/// "--namesrv host:port" from the command line, else COROCKET_NAMESRV; empty = embedded.
 inline std::string namesrv_arg(int argc, char** argv)
 {
     for (int i = 1; i + 1 < argc; ++i)
@@ -39,7 +42,7 @@ inline std::string namesrv_arg(int argc, char** argv)
         fmt::print(stderr, "usage: {} [--namesrv host:port]\n", argv[0]);
         std::exit(2);
     }
-    return {};
+    return namesrv_from_env();
 }
 
 /// The embedded cluster when no name server was given (stopped by stop()).
@@ -57,11 +60,19 @@ public:
         namesrv_ = embedded_->namesrv_address();
     }
     const std::string& namesrv() const { return namesrv_; }
-    /// Creates `topic` with `queues` queues on the embedded broker (a real one auto-creates it).
-    void create_topic(const std::string& topic, int queues)
+    bool embedded() const { return embedded_ != nullptr; }
+    /// Creates `topic` with `queues` queues: directly on the embedded broker, through `c` on a real
+    /// cluster (whose auto-creation on first send would take the producer's default of 4 queues).
+    asio::awaitable<bool> create_topic(corocket::client& c, const std::string& topic, int queues)
     {
-        if (embedded_)
+        if (embedded_) {
             embedded_->create_topic(topic, queues);
+            co_return true;
+        }
+        auto [ec] = co_await corocket::testing::async_create_topic(c, topic, queues, tuple_token);
+        if (ec)
+            fmt::print("could not create topic {}: {}\n", topic, ec.message());
+        co_return !ec;
     }
     asio::awaitable<void> stop()
     {

@@ -17,9 +17,10 @@ int main(int argc, char** argv)
         auto ex = co_await asio::this_coro::executor;
         cluster cl(ex, namesrv);
         const auto topic = unique("OrderlyExample");
-        cl.create_topic(topic, 4);
         corocket::client client(ex, {.namesrv_addr = cl.namesrv()});
         client.start();
+        if (!co_await cl.create_topic(client, topic, 4))
+            co_return 1;
         constexpr int orders = 4, steps = 5;
         const bool sent = co_await produce(client, orders * steps, [&](int i) {
             corocket::message m(topic, fmt::format("order-{}:step-{}", i % orders, i / orders));

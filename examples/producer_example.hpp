@@ -1,10 +1,13 @@
-// What the producer examples share: the command line (`--namesrv host:port`, else an embedded
-// NameServer + Broker started in-process), a topic, and a main() that runs the example's
-// coroutine on one io_context under a time limit and turns its result into the exit status.
+// What the producer examples share: the command line (`--namesrv host:port`, else
+// COROCKET_NAMESRV, else an embedded NameServer + Broker started in-process), a topic, and a
+// main() that runs the example's coroutine on one io_context under a time limit and turns its
+// result into the exit status.
 #pragma once
 
 #include <corocket/client.hpp>
 #include <corocket/testing/embedded_cluster.hpp>
+
+#include "namesrv_env.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -74,6 +77,7 @@ inline int run(int argc, char** argv, std::string_view name,
     // The io_context first: it must outlive the embedded cluster that runs on it.
     asio::io_context ioc{1};
     context ctx;
+    ctx.namesrv_ = namesrv_from_env();
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--namesrv" && i + 1 < argc) {

@@ -15,9 +15,10 @@ int main(int argc, char** argv)
         auto ex = co_await asio::this_coro::executor;
         cluster cl(ex, namesrv);
         const auto topic = unique("PushExample");
-        cl.create_topic(topic, 4);
         corocket::client client(ex, {.namesrv_addr = cl.namesrv()});
         client.start();
+        if (!co_await cl.create_topic(client, topic, 4))
+            co_return 1;
         constexpr int n = 20;
         if (!co_await produce(client, n, [&](int i) { return corocket::message(topic, fmt::format("order #{}", i)); }))
             co_return 1;

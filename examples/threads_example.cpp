@@ -18,6 +18,19 @@
 
 using namespace example;
 
+namespace {
+
+asio::awaitable<bool> make_topic(cluster& cl, std::string namesrv, std::string topic)
+{
+    corocket::client admin(co_await asio::this_coro::executor, {.namesrv_addr = std::move(namesrv)});
+    admin.start();
+    const bool ok = co_await cl.create_topic(admin, topic, 6);
+    co_await admin.async_stop(tuple_token);
+    co_return ok;
+}
+
+}  // namespace
+
 int main(int argc, char** argv)
 {
     auto namesrv = namesrv_arg(argc, argv);
@@ -29,10 +42,7 @@ int main(int argc, char** argv)
     asio::io_context broker_ioc{1};
     auto work = asio::make_work_guard(broker_ioc);
     std::unique_ptr<cluster> cl;
-    asio::post(broker_ioc, [&] {
-        cl = std::make_unique<cluster>(broker_ioc.get_executor(), namesrv);
-        cl->create_topic(topic, 6);
-    });
+    asio::post(broker_ioc, [&] { cl = std::make_unique<cluster>(broker_ioc.get_executor(), namesrv); });
     std::thread broker_thread([&] { broker_ioc.run(); });
     while (true) {  // ask the broker thread for the address once the cluster is up
         auto done = std::make_shared<std::promise<std::string>>();
@@ -42,6 +52,13 @@ int main(int argc, char** argv)
         if (!namesrv.empty())
             break;
     }
+    // The topic, with 6 queues, made on the broker's thread (the embedded cluster lives there; a
+    // real one is asked by a client of that thread).
+    std::promise<bool> created;
+    asio::co_spawn(broker_ioc, make_topic(*cl, namesrv, topic),
+                   [&](std::exception_ptr e, bool ok) { created.set_value(!e && ok); });
+    if (!created.get_future().get())
+        return 1;
 
     std::mutex seen_mutex;
     std::set<std::string> seen;  // bodies (a queue moving between members may repeat a message)

@@ -1,9 +1,8 @@
 #include "test_cluster.hpp"
 
-#include <corocket/remoting/codes.hpp>
+#include <corocket/testing/topics.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -54,36 +53,9 @@ asio::awaitable<error_code> test_cluster::create_topic(const std::string& topic,
         co_return error_code{};
     }
     corocket::client admin(ex_, client_config_for());
-    auto [ec, info] = co_await admin.async_cluster_info(tuple_token);
-    if (ec)
-        co_return ec;
-    for (const auto& [name, broker] : info.broker_addr_table) {
-        auto req = remoting::command::request(remoting::request_code::update_and_create_topic);
-        req.ext_fields.set("topic", topic);
-        req.ext_fields.set("defaultTopic", "TBW102");
-        req.ext_fields.set("readQueueNums", std::to_string(queues));
-        req.ext_fields.set("writeQueueNums", std::to_string(queues));
-        req.ext_fields.set("perm", "6");
-        req.ext_fields.set("topicFilterType", "SINGLE_TAG");
-        req.ext_fields.set("topicSysFlag", "0");
-        req.ext_fields.set("order", "false");
-        auto [cec, resp] = co_await admin.async_invoke(broker.master_address(), std::move(req), {}, tuple_token);
-        if (cec)
-            co_return cec;
-        if (resp.code != remoting::response_code::success)
-            co_return make_broker_error(resp.code);
-    }
-    // Brokers register new topics with the name server on their next registration.
-    asio::steady_timer timer(ex_);
-    for (int i = 0; i < 100; ++i) {
-        auto [rec, route] = co_await admin.async_update_route(topic, tuple_token);
-        if (!rec)
-            break;
-        timer.expires_after(std::chrono::milliseconds(300));
-        co_await timer.async_wait(tuple_token);
-    }
+    auto [ec] = co_await testing::async_create_topic(admin, topic, queues, tuple_token);
     co_await admin.async_stop(tuple_token);
-    co_return error_code{};
+    co_return ec;
 }
 
 asio::awaitable<void> test_cluster::stop()
