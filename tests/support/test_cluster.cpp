@@ -17,10 +17,17 @@ namespace {
 constexpr auto tuple_token = asio::as_tuple(asio::deferred);
 }
 
-test_cluster::test_cluster(asio::any_io_executor ex, testing::cluster_options opts) : ex_(std::move(ex))
+test_cluster::test_cluster(asio::any_io_executor ex, testing::cluster_options opts)
+    : ex_(std::move(ex)), acl_(opts.acl_enable), tls_(!opts.tls_cert_file.empty())
 {
+    const char* wanted = acl_ ? "COROCKET_ACL_NAMESRV" : tls_ ? "COROCKET_TLS_NAMESRV" : "COROCKET_NAMESRV";
+    if (const char* env = std::getenv(wanted); env && *env) {
+        namesrv_ = env;
+        return;
+    }
     if (const char* env = std::getenv("COROCKET_NAMESRV"); env && *env) {
         namesrv_ = env;
+        missing_security_ = acl_ || tls_;
         return;
     }
     embedded_ = std::make_unique<testing::embedded_cluster>(ex_, std::move(opts));
@@ -37,6 +44,10 @@ client_config test_cluster::client_config_for() const
     client_config cfg;
     cfg.namesrv_addr = namesrv_;
     cfg.rpc_timeout = std::chrono::seconds(5);
+    if (tls_) {
+        cfg.tls.enabled = true;
+        cfg.tls.ca_file = std::string(COROCKET_TEST_DATA_DIR) + "/tls/ca.pem";
+    }
     return cfg;
 }
 
@@ -52,7 +63,10 @@ asio::awaitable<error_code> test_cluster::create_topic(const std::string& topic,
         embedded_->create_topic(topic, queues);
         co_return error_code{};
     }
-    corocket::client admin(ex_, client_config_for());
+    auto cfg = client_config_for();
+    if (acl_)  // UPDATE_AND_CREATE_TOPIC is for admin accounts (tools/rocketmq/plain_acl.yml)
+        cfg.credentials = {"corocket-admin", "corocket-admin-sk", ""};
+    corocket::client admin(ex_, cfg);
     auto [ec] = co_await testing::async_create_topic(admin, topic, queues, tuple_token);
     co_await admin.async_stop(tuple_token);
     co_return ec;

@@ -15,12 +15,19 @@ namespace corocket::test {
 
 class test_cluster {
 public:
-    /// Starts the embedded cluster (with `opts`) unless COROCKET_NAMESRV is set.
+    /// Starts the embedded cluster (with `opts`) unless a real one is named. Tests that ask for
+    /// ACL (`opts.acl_enable`) use COROCKET_ACL_NAMESRV, a real broker started by
+    /// `tools/rocketmq/cluster.sh start --acl` (accounts in tools/rocketmq/plain_acl.yml); tests
+    /// that ask for TLS (`opts.tls_cert_file`) use COROCKET_TLS_NAMESRV (`cluster.sh start --tls`,
+    /// certificate from tests/data/tls); every other test uses COROCKET_NAMESRV.
     explicit test_cluster(boost::asio::any_io_executor ex, testing::cluster_options opts = {});
     ~test_cluster();
 
     /// True when running on the embedded cluster (fault injection is only possible there).
     bool embedded() const noexcept { return embedded_ != nullptr; }
+    /// False when the options asked for ACL or TLS but COROCKET_NAMESRV named a real cluster
+    /// without them (and no COROCKET_ACL_NAMESRV / COROCKET_TLS_NAMESRV was set): skip the test.
+    bool has_requested_security() const noexcept { return !missing_security_; }
     /// The embedded cluster, or nullptr on a real one.
     testing::embedded_cluster* embedded_cluster() noexcept { return embedded_.get(); }
     /// "host:port" of the name server.
@@ -43,6 +50,9 @@ private:
     boost::asio::any_io_executor ex_;
     std::unique_ptr<testing::embedded_cluster> embedded_;
     std::string namesrv_;
+    bool acl_ = false;
+    bool tls_ = false;
+    bool missing_security_ = false;
 };
 
 }  // namespace corocket::test
