@@ -123,8 +123,8 @@ real_stage() {
         [ -x "$dir/tests/interop/interop_tests" ] && integration+=(interop)
         COROCKET_NAMESRV=$ns meson_test "$dir" "${integration[@]}" || status=1
         COROCKET_NAMESRV=$ns meson_test "$dir" --suite examples || status=1
-        COROCKET_TLS_NAMESRV=$tls meson_test "$dir" producer --test-args '[tls]' || status=1
-        [ -z "$acl" ] || COROCKET_ACL_NAMESRV=$acl meson_test "$dir" producer --test-args '[acl]' || status=1
+        COROCKET_TLS_NAMESRV=$tls meson_test "$dir" producer consumer --test-args '[tls]' || status=1
+        [ -z "$acl" ] || COROCKET_ACL_NAMESRV=$acl meson_test "$dir" producer consumer --test-args '[acl]' || status=1
     else
         echo "real-$version: a RocketMQ $version cluster did not start" >&2
         stage_failed

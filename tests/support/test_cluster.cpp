@@ -51,6 +51,27 @@ client_config test_cluster::client_config_for() const
     return cfg;
 }
 
+testing::cluster_options test_cluster::acl_options(testing::cluster_options base)
+{
+    base.acl_enable = true;
+    testing::acl_account account;
+    const auto creds = acl_test_credentials();
+    account.access_key = creds.access_key;
+    account.secret_key = creds.secret_key;
+    account.default_topic_perm = "PUB|SUB";
+    account.default_group_perm = "PUB|SUB";
+    base.acl_accounts.push_back(account);
+    return base;
+}
+
+testing::cluster_options test_cluster::tls_options(testing::cluster_options base)
+{
+    base.tls_cert_file = std::string(COROCKET_TEST_DATA_DIR) + "/tls/server.pem";
+    base.tls_key_file = std::string(COROCKET_TEST_DATA_DIR) + "/tls/server.key";
+    base.tls_enforcing = true;
+    return base;
+}
+
 std::string test_cluster::unique_name(std::string_view prefix)
 {
     static std::mt19937_64 rng{std::random_device{}()};

@@ -36,6 +36,13 @@ public:
     /// A client_config pointing at this cluster (short intervals for tests).
     client_config client_config_for() const;
 
+    /// Options asking for an ACL cluster, with the account of tools/rocketmq/plain_acl.yml that
+    /// test clients sign with (acl_credentials()).
+    static testing::cluster_options acl_options(testing::cluster_options base = {});
+    static credentials acl_test_credentials() { return {"producer-ak", "producer-sk", ""}; }
+    /// Options asking for a TLS-only cluster with the certificate in tests/data/tls.
+    static testing::cluster_options tls_options(testing::cluster_options base = {});
+
     /// A topic name unique to this run (so repeated runs on a real cluster never collide).
     static std::string unique_name(std::string_view prefix);
 

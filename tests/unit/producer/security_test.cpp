@@ -21,34 +21,13 @@ producer_config config_for(std::string group)
     return cfg;
 }
 
-testing::cluster_options acl_cluster()
-{
-    testing::cluster_options opts;
-    opts.acl_enable = true;
-    testing::acl_account account;
-    account.access_key = "producer-ak";
-    account.secret_key = "producer-sk";
-    account.default_topic_perm = "PUB|SUB";
-    account.default_group_perm = "PUB|SUB";
-    opts.acl_accounts.push_back(account);
-    return opts;
-}
-
-testing::cluster_options tls_cluster()
-{
-    testing::cluster_options opts;
-    opts.tls_cert_file = std::string(COROCKET_TEST_DATA_DIR) + "/tls/server.pem";
-    opts.tls_key_file = std::string(COROCKET_TEST_DATA_DIR) + "/tls/server.key";
-    opts.tls_enforcing = true;
-    return opts;
-}
-
 }  // namespace
 
 TEST_CASE("ACL credentials from the client configuration sign every send", "[acl]")
 {
     test::run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        producer_env env(ioc, acl_cluster(), [](client_config& c) { c.credentials = {"producer-ak", "producer-sk", ""}; });
+        producer_env env(ioc, test::test_cluster::acl_options(),
+                         [](client_config& c) { c.credentials = test::test_cluster::acl_test_credentials(); });
         if (!env.cluster.has_requested_security()) {
             WARN("skipped: COROCKET_NAMESRV has no ACL; set COROCKET_ACL_NAMESRV (cluster.sh start --acl)");
             co_return co_await env.stop();
@@ -81,7 +60,7 @@ TEST_CASE("ACL credentials from the client configuration sign every send", "[acl
 TEST_CASE("TLS: a client trusting the test CA sends and reads back; a plaintext client is refused", "[tls]")
 {
     test::run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
-        producer_env env(ioc, tls_cluster());
+        producer_env env(ioc, test::test_cluster::tls_options());
         if (!env.cluster.has_requested_security()) {
             WARN("skipped: COROCKET_NAMESRV has no TLS; set COROCKET_TLS_NAMESRV (cluster.sh start --tls)");
             co_return co_await env.stop();
