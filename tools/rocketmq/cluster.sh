@@ -121,6 +121,9 @@ mappedFileSizeConsumeQueue=300000
 diskMaxUsedSpaceRatio=95
 transactionCheckInterval=5000
 transactionTimeOut=3000
+# Every delay level 1 s (the default runs 1s 5s 10s 30s 1m ... 2h): retries, which a broker delays
+# by level 3 + reconsumeTimes, reach the DLQ in seconds instead of hours.
+messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s
 aclEnable=$acl
 EOF
     if $acl; then cp "$here/plain_acl.yml" "$dir/home/conf/plain_acl.yml"; fi
