@@ -156,8 +156,12 @@ public:
     executor_type get_executor() const noexcept;
     const cluster_options& options() const noexcept;
 
-    /// Binds and starts the NameServer and every broker; an error if a listener cannot bind.
-    error_code start();
+    /// Binds and starts the NameServer and every broker. An error if a listener cannot bind (the
+    /// system's error; `diag` names the listener, its address and the cause, e.g. "broker
+    /// broker-a: cannot listen on 127.0.0.1:10911: Address already in use"), if the TLS files
+    /// cannot be loaded, or if only one of them is set (client_errc::invalid_argument). A failed
+    /// start leaves nothing bound or running.
+    error_code start(diagnostics* diag = nullptr);
 
     /// "127.0.0.1:port" of the NameServer.
     std::string namesrv_address() const;
@@ -192,7 +196,8 @@ public:
     /// had stopped: its listener closes, its connections drop, its timers stop, and the
     /// NameServer forgets its address, as it does when a broker's channel closes (when a master
     /// goes, its slave keeps the broker name routed). Its store and metadata stay; `false`
-    /// brings it back on the same port. An error if the port cannot be bound again.
+    /// brings it back on the same port. An error if the port cannot be bound again
+    /// (logged with its address).
     error_code set_offline(std::size_t i, std::int64_t broker_id, bool offline);
 
     /// How many requests with `request_code` broker `i`'s master (0) or slave (1) has received:
@@ -203,7 +208,7 @@ public:
     /// offsets, topics and groups (client registrations, held pulls and locks are dropped).
     ///
     /// @par Completion signature
-    /// `void(error_code)`: an error if a port could not be bound again.
+    /// `void(error_code)`: an error if a port could not be bound again (logged with its address).
     template <class Token = boost::asio::deferred_t>
     auto async_restart(Token&& token = {})
     {

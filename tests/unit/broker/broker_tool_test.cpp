@@ -1,5 +1,10 @@
-// The broker.conf parser of corocket-broker, and TLS on the broker ports.
+// The broker.conf parser of corocket-broker, the errors of a cluster that cannot bind its ports,
+// and TLS on the broker ports.
 #include "broker_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <fmt/format.h>
 
 using namespace corocket;
 using namespace corocket::test;
@@ -53,6 +58,61 @@ memoryBytes=65536
 
 namespace {
 
+using asio::ip::tcp;
+
+/// A port that was free a moment ago (for a test that needs a fixed, unused port).
+std::uint16_t unused_port()
+{
+    asio::io_context ioc;
+    tcp::acceptor probe(ioc, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+    return probe.local_endpoint().port();
+}
+
+/// Whether something on this machine listens on 127.0.0.1:`port` (binding it fails).
+bool port_taken(std::uint16_t port)
+{
+    asio::io_context ioc;
+    tcp::acceptor probe(ioc);
+    error_code ec;
+    probe.open(tcp::v4(), ec);
+    probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    probe.bind(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port), ec);
+    return ec == asio::error::address_in_use;
+}
+
+}  // namespace
+
+TEST_CASE("start: a port that cannot be bound is an error naming the address, and nothing stays bound")
+{
+    asio::io_context ioc;
+    tcp::acceptor taken(ioc, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+    const std::uint16_t busy = taken.local_endpoint().port();
+    const std::uint16_t namesrv = unused_port();
+
+    testing::cluster_options opts;
+    opts.namesrv_port = namesrv;
+    opts.broker_ports = {busy};
+    testing::embedded_cluster cluster(ioc.get_executor(), opts);
+    diagnostics diag;
+    const auto ec = cluster.start(&diag);
+    CHECK(ec == asio::error::address_in_use);
+    CHECK(diag.client_message ==
+          fmt::format("broker broker-a: cannot listen on 127.0.0.1:{}: {}", busy, ec.message()));
+    CHECK(diag.client_message.find("Address already in use") != std::string::npos);
+    CHECK(!port_taken(namesrv));  // the NameServer, bound first, was closed again
+    CHECK(cluster.start());       // and a second try fails the same way
+
+    opts.namesrv_port = 0;
+    opts.broker_ports = {};
+    opts.slave = true;
+    opts.slave_ports = {busy};
+    testing::embedded_cluster with_slave(ioc.get_executor(), opts);
+    CHECK(with_slave.start(&diag) == asio::error::address_in_use);
+    CHECK(diag.client_message.starts_with(fmt::format("slave broker-a: cannot listen on 127.0.0.1:{}: ", busy)));
+}
+
+namespace {
+
 std::string tls_file(const char* name)
 {
     return std::string(COROCKET_TEST_DATA_DIR) + "/tls/" + name;
@@ -101,7 +161,18 @@ TEST_CASE("TLS on the same ports: permissive accepts both, enforcing refuses pla
     broken.tls_key_file = tls_file("server.key");
     run_coro([&](asio::io_context& ioc) -> asio::awaitable<void> {
         testing::embedded_cluster cluster(ioc.get_executor(), broken);
-        CHECK(cluster.start());
+        diagnostics diag;
+        CHECK(cluster.start(&diag));
+        CHECK(diag.client_message.starts_with("cannot load TLS certificate '" + broken.tls_cert_file + "'"));
+        co_return;
+    });
+    testing::cluster_options half;
+    half.tls_cert_file = tls_file("server.pem");
+    run_coro([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        testing::embedded_cluster cluster(ioc.get_executor(), half);
+        diagnostics diag;
+        CHECK(cluster.start(&diag) == client_errc::invalid_argument);
+        CHECK(diag.client_message == "TLS needs both a certificate file and a key file");
         co_return;
     });
 }
