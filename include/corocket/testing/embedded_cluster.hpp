@@ -127,13 +127,16 @@ struct cluster_options {
 };
 
 /// Reads a broker.conf-style text (`key=value` lines, `#` comments) into `opts`, with the Java
-/// broker's key names where one exists (brokerClusterName, autoCreateTopicEnable,
-/// defaultTopicQueueNums, messageDelayLevel, transactionCheckInterval, transactionTimeOut,
-/// transactionCheckMax, longPollingEnable, shortPollingTimeMills, enablePropertyFilter,
-/// maxMessageSize, regionId, traceOn, aclEnable, listenPort, namesrvPort, storePathRootDir,
-/// slaveReadEnable) plus brokerName (comma-separated list), brokerCount, delayTimeScale,
-/// timerWheelEnable, tlsCertFile, tlsKeyFile, withSlave, slaveListenPort, slaveSyncInterval,
-/// memoryBytes. Returns false and sets `error` at the first bad line.
+/// broker's key names where one exists (brokerClusterName, brokerIP1, autoCreateTopicEnable,
+/// autoCreateSubscriptionGroup, defaultTopicQueueNums, messageDelayLevel,
+/// transactionCheckInterval, transactionTimeOut, transactionCheckMax, longPollingEnable,
+/// shortPollingTimeMills, enablePropertyFilter, maxMessageSize, regionId, traceOn, aclEnable,
+/// listenPort, namesrvPort, storePathRootDir, slaveReadEnable) plus brokerName (comma-separated
+/// list), brokerCount, delayTimeScale, timerWheelEnable, tlsCertFile, tlsKeyFile, withSlave,
+/// slaveListenPort, slaveSyncInterval, memoryBytes. listenPort and slaveListenPort set the first
+/// broker's ports; brokerIP1 may only be 127.0.0.1 and aclEnable only false (accounts cannot be
+/// given here). Returns false and sets `error` at the first malformed line, unknown key or value
+/// the cluster would not honour: nothing is ignored.
 bool parse_cluster_config(std::string_view text, cluster_options& opts, std::string& error);
 
 namespace detail {
