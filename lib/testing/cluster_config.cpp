@@ -1,8 +1,11 @@
 // broker.conf-style configuration for the embedded cluster (the corocket-broker tool).
 #include <corocket/testing/embedded_cluster.hpp>
 
+#include "testing/broker_tool.hpp"
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -51,20 +54,43 @@ bool to_double(std::string_view v, double& out)
     }
 }
 
-std::vector<std::string> split_names(std::string_view v)
+/// The non-empty, trimmed items of `v` between `sep`s.
+std::vector<std::string> split(std::string_view v, char sep)
 {
     std::vector<std::string> out;
     while (!v.empty()) {
-        auto comma = v.find(',');
-        auto name = trim(v.substr(0, comma));
-        if (!name.empty())
-            out.emplace_back(name);
-        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        auto at = v.find(sep);
+        auto item = trim(v.substr(0, at));
+        if (!item.empty())
+            out.emplace_back(item);
+        v = at == std::string_view::npos ? std::string_view{} : v.substr(at + 1);
     }
     return out;
 }
 
+/// messageDelayLevel: "1s 5s 2m ...". A real broker does not start with any other unit; the
+/// embedded one would skip the level and shift every later one.
+bool valid_delay_levels(std::string_view v)
+{
+    const auto levels = split(v, ' ');
+    return !levels.empty() && std::all_of(levels.begin(), levels.end(), [](std::string_view level) {
+        std::uint32_t n = 0;
+        return level.size() >= 2 && std::string_view("smhd").find(level.back()) != std::string_view::npos &&
+               to_int(level.substr(0, level.size() - 1), n);
+    });
+}
+
 using setter = std::function<bool(cluster_options&, std::string_view)>;
+
+/// How a key sets its field, and what a refused value should have been (may be empty).
+struct key_rule {
+    template <class F>
+    key_rule(F f, std::string_view e = {}) : set(std::move(f)), expected(e)
+    {
+    }
+    setter set;
+    std::string_view expected;
+};
 
 setter ms(std::chrono::milliseconds cluster_options::*field)
 {
@@ -108,21 +134,36 @@ setter text(std::string cluster_options::*field)
     };
 }
 
-const std::map<std::string, setter, std::less<>>& setters()
+const std::map<std::string, key_rule, std::less<>>& rules()
 {
-    static const std::map<std::string, setter, std::less<>> table{
+    static const std::map<std::string, key_rule, std::less<>> table{
         {"brokerClusterName", text(&cluster_options::cluster_name)},
         {"brokerName",
-         [](cluster_options& o, std::string_view v) {
-             o.broker_names = split_names(v);
-             o.brokers = std::max(o.brokers, o.broker_names.size());
-             return !o.broker_names.empty();
-         }},
-        {"brokerCount", number(&cluster_options::brokers)},
+         {[](cluster_options& o, std::string_view v) {
+              o.broker_names = split(v, ',');
+              o.brokers = std::max(o.brokers, o.broker_names.size());
+              return !o.broker_names.empty();
+          },
+          "one name or a comma-separated list"}},
+        {"brokerCount",
+         {[](cluster_options& o, std::string_view v) {
+              return to_int(v, o.brokers) && o.brokers >= 1;
+          },
+          "a count of at least 1"}},
+        {"brokerIP1",
+         {[](cluster_options&, std::string_view v) { return v == "127.0.0.1"; },
+          "127.0.0.1: the embedded cluster listens on loopback only"}},
         {"autoCreateTopicEnable", flag(&cluster_options::auto_create_topic)},
         {"autoCreateSubscriptionGroup", flag(&cluster_options::auto_create_subscription_group)},
         {"defaultTopicQueueNums", number(&cluster_options::default_topic_queue_nums)},
-        {"messageDelayLevel", text(&cluster_options::message_delay_level)},
+        {"messageDelayLevel",
+         {[](cluster_options& o, std::string_view v) {
+              if (!valid_delay_levels(v))
+                  return false;
+              o.message_delay_level = std::string(v);
+              return true;
+          },
+          "levels such as '1s 5m 2h' (units s, m, h, d)"}},
         {"delayTimeScale", [](cluster_options& o, std::string_view v) { return to_double(v, o.delay_time_scale); }},
         {"timerWheelEnable", flag(&cluster_options::timer_wheel_enable)},
         {"transactionCheckInterval", ms(&cluster_options::transaction_check_interval)},
@@ -134,7 +175,12 @@ const std::map<std::string, setter, std::less<>>& setters()
         {"maxMessageSize", number(&cluster_options::max_message_size)},
         {"regionId", text(&cluster_options::region_id)},
         {"traceOn", flag(&cluster_options::trace_on)},
-        {"aclEnable", flag(&cluster_options::acl_enable)},
+        {"aclEnable",
+         {[](cluster_options&, std::string_view v) {
+              bool on = true;
+              return to_bool(v, on) && !on;
+          },
+          "false: a config file cannot give ACL accounts, so every request would be denied"}},
         {"namesrvPort", number(&cluster_options::namesrv_port)},
         {"listenPort", first_port(&cluster_options::broker_ports)},
         {"withSlave", flag(&cluster_options::slave)},
@@ -150,6 +196,14 @@ const std::map<std::string, setter, std::less<>>& setters()
 }
 
 }  // namespace
+
+std::vector<std::string_view> detail::cluster_config_keys()
+{
+    std::vector<std::string_view> keys;
+    for (const auto& [key, rule] : rules())
+        keys.push_back(key);
+    return keys;
+}
 
 bool parse_cluster_config(std::string_view input, cluster_options& opts, std::string& error)
 {
@@ -168,13 +222,15 @@ bool parse_cluster_config(std::string_view input, cluster_options& opts, std::st
         }
         const auto key = trim(line.substr(0, eq));
         const auto value = trim(line.substr(eq + 1));
-        auto it = setters().find(key);
-        if (it == setters().end()) {
+        auto it = rules().find(key);
+        if (it == rules().end()) {
             error = fmt::format("line {}: unknown key '{}'", line_no, key);
             return false;
         }
-        if (!it->second(opts, value)) {
+        if (!it->second.set(opts, value)) {
             error = fmt::format("line {}: bad value '{}' for {}", line_no, value, key);
+            if (!it->second.expected.empty())
+                error += fmt::format(" (expected {})", it->second.expected);
             return false;
         }
     }

@@ -17,6 +17,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -105,7 +107,7 @@ public:
             brokers_.pop_back();
     }
 
-    error_code start();
+    error_code start(diagnostics& diag);
     void stop(done_handler h);
     void restart(done_handler h);
 
@@ -141,8 +143,11 @@ private:
         channel_ref ref;
     };
 
-    error_code listen();
+    error_code listen(diagnostics& diag);
     std::shared_ptr<tcp::acceptor> bind(std::uint16_t& port, error_code& ec);
+    std::string listener_name(std::size_t listener) const;
+    std::string bind_failure(std::size_t listener, const error_code& ec) const;
+    error_code check_tls_files(diagnostics& diag) const;
     void close_sessions(std::size_t listener);
     void make_brokers();
     asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, std::size_t target);
@@ -203,19 +208,39 @@ std::shared_ptr<tcp::acceptor> cluster_impl::bind(std::uint16_t& port, error_cod
     return acc;
 }
 
-error_code cluster_impl::listen()
+/// What the tool prints for a listener: "namesrv", "broker broker-a", "slave broker-a".
+std::string cluster_impl::listener_name(std::size_t listener) const
 {
+    if (listener == 0)
+        return "namesrv";
+    const std::size_t k = listener - 1;
+    return (k < names_.size() ? "broker " : "slave ") + names_[k % names_.size()];
+}
+
+std::string cluster_impl::bind_failure(std::size_t listener, const error_code& ec) const
+{
+    return fmt::format("{}: cannot listen on {}: {}", listener_name(listener), address(listener), ec.message());
+}
+
+error_code cluster_impl::listen(diagnostics& diag)
+{
+    // Ports are kept only once every listener is bound, so a failed start leaves nothing open
+    // and a later start asks for the same (possibly ephemeral) ports again.
+    std::vector<std::uint16_t> ports = ports_;
     std::vector<std::shared_ptr<tcp::acceptor>> bound;
-    for (std::size_t i = 0; i < ports_.size(); ++i) {
+    for (std::size_t i = 0; i < ports.size(); ++i) {
         error_code ec;
-        auto acc = bind(ports_[i], ec);
+        auto acc = bind(ports[i], ec);
         if (ec) {
+            error_code ignored;
             for (auto& b : bound)
-                b->close(ec);
+                b->close(ignored);
+            diag.client_message = bind_failure(i, ec);
             return ec;
         }
         bound.push_back(std::move(acc));
     }
+    ports_ = std::move(ports);
     acceptors_ = std::move(bound);
     offline_.assign(ports_.size(), false);
     return {};
@@ -243,13 +268,18 @@ void cluster_impl::make_brokers()
     registered_versions_.assign(brokers_.size(), 0);
 }
 
-error_code cluster_impl::start()
+error_code cluster_impl::start(diagnostics& diag)
 {
     if (running_)
         return {};
-    if (auto ec = make_tls_context())
+    if (auto ec = check_tls_files(diag))
         return ec;
-    if (auto ec = listen())
+    if (auto ec = make_tls_context()) {
+        diag.client_message = fmt::format("cannot load TLS certificate '{}' / key '{}': {}", opts_.tls_cert_file,
+                                          opts_.tls_key_file, ec.message());
+        return ec;
+    }
+    if (auto ec = listen(diag))
         return ec;
     if (brokers_.empty())
         make_brokers();
@@ -262,6 +292,14 @@ error_code cluster_impl::start()
         spawn(accept_loop(acceptors_[i], i));
     spawn(tick_loop());
     return {};
+}
+
+error_code cluster_impl::check_tls_files(diagnostics& diag) const
+{
+    if (opts_.tls_cert_file.empty() == opts_.tls_key_file.empty())
+        return {};
+    diag.client_message = "TLS needs both a certificate file and a key file";
+    return client_errc::invalid_argument;
 }
 
 error_code cluster_impl::make_tls_context()
@@ -532,7 +570,11 @@ void cluster_impl::restart(done_handler h)
     when_idle([self = shared_from_this(), h = std::move(h)](error_code) mutable {
         for (auto& b : self->brokers_)
             b->reset_connections();
-        std::move(h)(self->start());
+        diagnostics diag;
+        auto ec = self->start(diag);
+        if (ec)
+            self->opts_.log.error("embedded_cluster: restart failed: {}", diag.client_message);
+        std::move(h)(ec);
     });
 }
 
@@ -603,8 +645,10 @@ error_code cluster_impl::set_offline(std::size_t listener, bool offline)
     }
     error_code ec;
     auto acc = bind(ports_[listener], ec);
-    if (ec)
+    if (ec) {
+        opts_.log.error("embedded_cluster: {}", bind_failure(listener, ec));
         return ec;
+    }
     acceptors_[listener] = acc;
     offline_[listener] = false;
     registered_versions_[listener - 1] = 0;
@@ -649,7 +693,13 @@ embedded_cluster::~embedded_cluster()
 
 embedded_cluster::executor_type embedded_cluster::get_executor() const noexcept { return impl_->executor(); }
 const cluster_options& embedded_cluster::options() const noexcept { return impl_->options(); }
-error_code embedded_cluster::start() { return impl_->start(); }
+error_code embedded_cluster::start(diagnostics* diag)
+{
+    diagnostics local;
+    diagnostics& d = diag ? *diag : local;
+    d.clear();
+    return impl_->start(d);
+}
 std::string embedded_cluster::namesrv_address() const { return impl_->address(0); }
 std::string embedded_cluster::broker_address(std::size_t i) const { return impl_->address(impl_->listener_of(i, 0)); }
 std::string embedded_cluster::slave_address(std::size_t i) const { return impl_->address(impl_->listener_of(i, 1)); }

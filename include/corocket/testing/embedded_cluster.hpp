@@ -127,13 +127,16 @@ struct cluster_options {
 };
 
 /// Reads a broker.conf-style text (`key=value` lines, `#` comments) into `opts`, with the Java
-/// broker's key names where one exists (brokerClusterName, autoCreateTopicEnable,
-/// defaultTopicQueueNums, messageDelayLevel, transactionCheckInterval, transactionTimeOut,
-/// transactionCheckMax, longPollingEnable, shortPollingTimeMills, enablePropertyFilter,
-/// maxMessageSize, regionId, traceOn, aclEnable, listenPort, namesrvPort, storePathRootDir,
-/// slaveReadEnable) plus brokerName (comma-separated list), brokerCount, delayTimeScale,
-/// timerWheelEnable, tlsCertFile, tlsKeyFile, withSlave, slaveListenPort, slaveSyncInterval,
-/// memoryBytes. Returns false and sets `error` at the first bad line.
+/// broker's key names where one exists (brokerClusterName, brokerIP1, autoCreateTopicEnable,
+/// autoCreateSubscriptionGroup, defaultTopicQueueNums, messageDelayLevel,
+/// transactionCheckInterval, transactionTimeOut, transactionCheckMax, longPollingEnable,
+/// shortPollingTimeMills, enablePropertyFilter, maxMessageSize, regionId, traceOn, aclEnable,
+/// listenPort, namesrvPort, storePathRootDir, slaveReadEnable) plus brokerName (comma-separated
+/// list), brokerCount, delayTimeScale, timerWheelEnable, tlsCertFile, tlsKeyFile, withSlave,
+/// slaveListenPort, slaveSyncInterval, memoryBytes. listenPort and slaveListenPort set the first
+/// broker's ports; brokerIP1 may only be 127.0.0.1 and aclEnable only false (accounts cannot be
+/// given here). Returns false and sets `error` at the first malformed line, unknown key or value
+/// the cluster would not honour: nothing is ignored.
 bool parse_cluster_config(std::string_view text, cluster_options& opts, std::string& error);
 
 namespace detail {
@@ -156,8 +159,12 @@ public:
     executor_type get_executor() const noexcept;
     const cluster_options& options() const noexcept;
 
-    /// Binds and starts the NameServer and every broker; an error if a listener cannot bind.
-    error_code start();
+    /// Binds and starts the NameServer and every broker. An error if a listener cannot bind (the
+    /// system's error; `diag` names the listener, its address and the cause, e.g. "broker
+    /// broker-a: cannot listen on 127.0.0.1:10911: Address already in use"), if the TLS files
+    /// cannot be loaded, or if only one of them is set (client_errc::invalid_argument). A failed
+    /// start leaves nothing bound or running.
+    error_code start(diagnostics* diag = nullptr);
 
     /// "127.0.0.1:port" of the NameServer.
     std::string namesrv_address() const;
@@ -192,7 +199,8 @@ public:
     /// had stopped: its listener closes, its connections drop, its timers stop, and the
     /// NameServer forgets its address, as it does when a broker's channel closes (when a master
     /// goes, its slave keeps the broker name routed). Its store and metadata stay; `false`
-    /// brings it back on the same port. An error if the port cannot be bound again.
+    /// brings it back on the same port. An error if the port cannot be bound again
+    /// (logged with its address).
     error_code set_offline(std::size_t i, std::int64_t broker_id, bool offline);
 
     /// How many requests with `request_code` broker `i`'s master (0) or slave (1) has received:
@@ -203,7 +211,7 @@ public:
     /// offsets, topics and groups (client registrations, held pulls and locks are dropped).
     ///
     /// @par Completion signature
-    /// `void(error_code)`: an error if a port could not be bound again.
+    /// `void(error_code)`: an error if a port could not be bound again (logged with its address).
     template <class Token = boost::asio::deferred_t>
     auto async_restart(Token&& token = {})
     {
