@@ -102,7 +102,11 @@ protected:
     virtual bool is_locked(const message_queue&) const { return false; }
 
     /// A message that could not be decoded was skipped (logged already).
-    void record_undecodable(const std::string& topic, std::size_t n) { counters_[topic].undecodable += n; }
+    void record_undecodable(const std::string& topic, std::size_t n)
+    {
+        if (n > 0)
+            counters_[topic].undecodable += n;
+    }
     /// What one handler call did, for the figures of its subscription.
     void record_consume(const std::string& topic, std::size_t messages, bool success, std::chrono::microseconds took,
                         std::string_view error);
