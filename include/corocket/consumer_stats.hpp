@@ -39,6 +39,10 @@ struct subscription_stats {
     std::optional<std::chrono::system_clock::time_point> last_message_time;
     std::uint64_t processed = 0;  ///< messages whose handler call succeeded
     std::uint64_t failed = 0;     ///< messages whose handler call failed (retry_later, timeout, exception)
+    /// Messages skipped because they could not be decoded (corrupt compressed body, unknown
+    /// compression type, malformed record; see message_view::undecodable): logged, never
+    /// handed to the handler, their offsets committed as consumed.
+    std::uint64_t undecodable = 0;
     std::string last_error;
     std::optional<std::chrono::system_clock::time_point> last_error_time;
     std::uint64_t pulls = 0;  ///< pulls that found messages

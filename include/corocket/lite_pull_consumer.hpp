@@ -7,6 +7,7 @@
 
 #include <corocket/client.hpp>
 #include <corocket/consumer_options.hpp>
+#include <corocket/consumer_stats.hpp>
 #include <corocket/pull_consumer.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -60,6 +61,11 @@ public:
 
     /// The queues currently assigned to this consumer.
     std::vector<message_queue> assignment() const;
+
+    /// Figures per subscription and queue, as push_consumer::stats(): pulls, lag, offsets and
+    /// the messages skipped as undecodable. Lite pull calls no handler, so processed, failed
+    /// and the handler figures stay 0.
+    consumer_stats stats() const;
 
     /// The next batch of one queue. Waits up to the timeout (options().poll_timeout by default);
     /// on timeout completes with success and an empty result.

@@ -115,6 +115,18 @@ inline constexpr std::int32_t compression_lz4 = 0x100;
 inline constexpr std::int32_t compression_zstd = 0x200;
 }  // namespace sys_flag
 
+/// Body compression algorithms: Java's CompressionType, whose value sysFlag carries in bits
+/// 8–10 next to the COMPRESSED bit (protocol.md §4.3.1, §4.6). A stored type 0 means zlib
+/// (older clients set no type).
+enum class compression_type : std::int32_t {
+    lz4 = 1,   ///< LZ4 frame format (lz4-java's LZ4FrameOutputStream: 4 MiB independent blocks)
+    zstd = 2,  ///< a zstd frame (zstd-jni's ZstdOutputStream)
+    zlib = 3,  ///< the zlib container (RFC 1950), what every client reads
+};
+
+/// "LZ4", "ZSTD", "ZLIB" (Java's names).
+std::string_view to_string(compression_type t) noexcept;
+
 /// A message to send (owning). Keys, tags, delay etc. are stored as properties; the
 /// accessors are conveniences over `properties()`.
 class message {
@@ -253,6 +265,26 @@ public:
     /// An owning copy (topic, body, flag, properties) that can be sent again.
     message to_message() const;
 
+    /// Whether the record could not be decoded: its compressed body does not inflate (corrupt,
+    /// or a compression type this client does not know), or its fields are inconsistent. Only
+    /// message_batch::decode_lenient keeps such views. Then body() is the body as stored (still
+    /// compressed; empty when the fields could not be read), sys_flag() keeps the COMPRESSED bit,
+    /// and of a malformed record only the fixed fields up to the born timestamp (queue id, flag,
+    /// offsets, sysFlag, body CRC) and raw_record() are known.
+    ///
+    /// The consumers (push, lite pull, the pull API, CONSUME_MESSAGE_DIRECTLY) never hand such a
+    /// view to the application. As Java's MessageDecoder drops a record it cannot decode, they
+    /// skip it: it is logged (warn: topic, queue, offset, msgId, cause), counted
+    /// (pull_result::undecodable, subscription_stats::undecodable), and the queue's offset moves
+    /// past it, so it is committed. (Java also drops every later record of the same pull; the
+    /// good ones are delivered here.) CONSUME_MESSAGE_DIRECTLY answers SYSTEM_ERROR with the cause.
+    bool undecodable() const noexcept { return static_cast<bool>(decode_error_); }
+    /// client_errc::compression_failed (body) or bad_message (fields); empty when decodable.
+    error_code decode_error() const noexcept { return decode_error_; }
+    /// The cause in words, for logs ("LZ4 body does not inflate: ERROR_frameType_unknown",
+    /// "unknown compression type 4"); empty when decodable.
+    const std::string& decode_failure() const noexcept { return decode_failure_; }
+
     // The consumer layer adjusts these after a pull (queue id/broker from the request,
     // offsetDelta, retry topic presentation, namespace stripping): the new topic must
     // outlive the view (a view into the same batch, or a string with a longer lifetime).
@@ -285,6 +317,8 @@ private:
     std::int32_t body_crc_ = 0;
     property_list properties_;
     std::string offset_msg_id_;
+    error_code decode_error_;
+    std::string decode_failure_;
 };
 
 /// Owns the raw bytes of a pull/query/view/check-back body (N stored records back to back)
@@ -301,10 +335,19 @@ public:
     message_batch& operator=(const message_batch&) = delete;
     ~message_batch() = default;
 
-    /// Decode every record of `body_bytes` (protocol.md §4.4.3). On error `out` is left
-    /// empty and the error is client_errc::bad_message (malformed record, unknown magic)
+    /// Decode every record of `body_bytes` (protocol.md §4.4.3), all or nothing. On error `out`
+    /// is left empty and the error is client_errc::bad_message (malformed record, unknown magic)
     /// or client_errc::compression_failed (bad or unsupported compressed body).
     static error_code decode(std::string body_bytes, message_batch& out);
+
+    /// Decode for consumers: each record on its own, so one bad record costs only itself. A
+    /// record that cannot be decoded stays in the batch as an undecodable() view. Bytes that
+    /// cannot be split into records at all (a TOTALSIZE below the minimum or past the end) end
+    /// the batch: nothing after them can be located; unparsed_bytes() counts them.
+    static message_batch decode_lenient(std::string body_bytes);
+
+    /// Bytes at the end of the body that decode_lenient could not split into records.
+    std::size_t unparsed_bytes() const noexcept { return unparsed_bytes_; }
 
     std::span<const message_view> messages() const noexcept { return messages_; }
     /// Mutable access for the consumer layer (broker_name, queue id, topic adjustments).
@@ -313,10 +356,15 @@ public:
     bool empty() const noexcept { return messages_.empty(); }
 
 private:
+    message_view decode_one(std::string_view record);
+    /// Replaces the view's body with its inflated form, or marks it undecodable.
+    void inflate(message_view& view);
+
     // Held behind pointers so that the views stay valid when the batch is moved.
     std::unique_ptr<std::string> raw_;
     std::vector<std::unique_ptr<std::string>> inflated_;
     std::vector<message_view> messages_;
+    std::size_t unparsed_bytes_ = 0;
 };
 
 }  // namespace corocket

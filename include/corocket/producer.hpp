@@ -126,9 +126,16 @@ struct producer_config {
     std::size_t max_message_size = std::size_t{4} << 20;
     /// Largest SEND_BATCH_MESSAGE body; bigger batches are split into several requests.
     std::size_t max_batch_request_size = std::size_t{4} << 20;
-    /// Bodies of at least this many bytes are zlib-compressed (not batches); 0 = never.
+    /// Bodies of at least this many bytes are compressed (not batches); 0 = never.
     std::size_t compress_threshold = 4096;
-    /// zlib level, 0..9.
+    /// The algorithm, as Java's `-Drocketmq.message.compressType` (ZLIB by default). The
+    /// sysFlag sent says which (COMPRESSED | type << 8: 0x301 zlib, 0x101 LZ4, 0x201 ZSTD), and
+    /// the bytes are exactly what Java 4.9.8 / 5.x writes. Java consumers before 4.9.8 / 5.0 only
+    /// read zlib: choose LZ4 or ZSTD only when every consumer of the topic is newer.
+    compression_type compression = compression_type::zlib;
+    /// Level, as Java's `rocketmq.message.compressLevel` (default 5), checked by start() for the
+    /// algorithm: zlib -1..9 (-1 = zlib's default), zstd -131072..22 (0 = zstd's default, 3);
+    /// LZ4 ignores it, as Java's LZ4 compressor does (lz4-java's fast compressor has no level).
     int compress_level = 5;
     /// Avoid brokers that answered slowly or failed recently (5.x latency table, protocol.md §7.2).
     bool latency_fault_avoidance = true;
@@ -169,14 +176,14 @@ public:
 
     /// Registers the group with the client (heartbeats) and starts the client if needed.
     /// client_errc::invalid_argument (see `diag`) when the group is invalid or already has a
-    /// producer on this client.
+    /// producer on this client, or when compress_level does not suit the compression.
     error_code start(diagnostics* diag = nullptr);
     bool running() const noexcept;
 
     /// Sends one message and completes with the broker's answer.
     ///
     /// Validation (topic, body, properties) happens before anything is sent; the message gets
-    /// a UNIQ_KEY if it has none; bodies over the compression threshold are zlib-compressed.
+    /// a UNIQ_KEY if it has none; bodies over the compression threshold are compressed.
     /// Retriable failures are retried on other brokers, all within the send timeout.
     ///
     /// @par Completion signature

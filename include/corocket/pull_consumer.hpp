@@ -40,7 +40,9 @@ std::string_view to_string(pull_status) noexcept;  ///< "FOUND", "NO_NEW_MSG", .
 
 /// The answer to one pull. Messages are decoded (§4.4: inflated bodies, V1/V2 records, IPv4/IPv6
 /// hosts, properties, ids), re-filtered by tag, presented under their original topic when they
-/// came from the group's retry topic, and stripped of the namespace.
+/// came from the group's retry topic, and stripped of the namespace. Records that cannot be
+/// decoded (message_view::undecodable) are left out, logged and counted in `undecodable`;
+/// next_begin_offset still moves past them.
 class pull_result {
 public:
     pull_status status = pull_status::no_new_msg;
@@ -50,6 +52,10 @@ public:
     std::int64_t min_offset = 0;         ///< smallest offset in the queue
     std::int64_t max_offset = 0;         ///< one past the largest offset in the queue
     std::int64_t suggest_which_broker_id = 0;
+    /// Records of the answer left out because they could not be decoded (corrupt compressed
+    /// body, unknown compression type, malformed record). Bytes that could not be split into
+    /// records at all count once: what they held cannot be located.
+    std::size_t undecodable = 0;
 
     /// The messages that passed the filter, in queue order.
     std::span<const message_view> messages() const noexcept { return batch_.messages().first(kept_); }
@@ -99,8 +105,8 @@ public:
     /// queue has nothing new the broker holds the call up to broker_suspend.
     /// @par Completion signature
     /// `void(error_code, pull_result)`. Broker answers FOUND/NO_NEW_MSG/NO_MATCHED_MSG/
-    /// OFFSET_ILLEGAL are a pull_result; other broker codes come as broker_category() errors,
-    /// a malformed body as client_errc::bad_message.
+    /// OFFSET_ILLEGAL are a pull_result; other broker codes come as broker_category() errors.
+    /// Records that cannot be decoded are left out of the result (pull_result::undecodable).
     /// @par Per-operation cancellation
     /// terminal: the pull is abandoned (a late answer is dropped); the connection stays usable.
     template <class Token = boost::asio::deferred_t>

@@ -408,6 +408,7 @@ asio::awaitable<void> consumer_base::pull_loop(state_ptr st)
             continue;
         }
         st->last_pull_ms = now_ms();
+        record_undecodable(st->mq.topic, r.undecodable);  // skipped: the offset moves past them
         st->next_pull = r.next_begin_offset;
         st->max_offset = r.max_offset;
         if (r.status == pull_status::offset_illegal) {
@@ -564,6 +565,7 @@ consumer_stats consumer_base::stats() const
             }
             s.processed = c.processed;
             s.failed = c.failed;
+            s.undecodable = c.undecodable;
             s.last_error = c.last_error;
             if (c.last_error_ms != 0)
                 s.last_error_time = at(c.last_error_ms);

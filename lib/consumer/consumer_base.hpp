@@ -101,6 +101,12 @@ protected:
     /// Whether this client holds the broker lock of `q` (orderly).
     virtual bool is_locked(const message_queue&) const { return false; }
 
+    /// A message that could not be decoded was skipped (logged already).
+    void record_undecodable(const std::string& topic, std::size_t n)
+    {
+        if (n > 0)
+            counters_[topic].undecodable += n;
+    }
     /// What one handler call did, for the figures of its subscription.
     void record_consume(const std::string& topic, std::size_t messages, bool success, std::chrono::microseconds took,
                         std::string_view error);
@@ -151,7 +157,7 @@ private:
 
     struct topic_counters {
         std::int64_t first_ms = 0, last_ms = 0, last_error_ms = 0;
-        std::uint64_t processed = 0, failed = 0;
+        std::uint64_t processed = 0, failed = 0, undecodable = 0;
         std::string last_error;
         std::uint64_t pulls = 0, calls = 0;
         std::int64_t pull_us = 0, pull_us_max = 0, consume_us = 0, consume_us_max = 0;

@@ -128,6 +128,7 @@ error_code lite_pull_consumer::subscribe_sql92(std::string topic, std::string ex
 void lite_pull_consumer::assign(std::vector<message_queue> queues) { impl_->assign(std::move(queues)); }
 void lite_pull_consumer::start() { impl_->start(); }
 std::vector<message_queue> lite_pull_consumer::assignment() const { return impl_->assignment(); }
+consumer_stats lite_pull_consumer::stats() const { return impl_->stats(); }
 void lite_pull_consumer::seek(const message_queue& q, std::int64_t offset) { impl_->restart_queue(q, offset); }
 void lite_pull_consumer::pause(const std::vector<message_queue>& q) { impl_->set_paused(q, true); }
 void lite_pull_consumer::resume(const std::vector<message_queue>& q) { impl_->set_paused(q, false); }

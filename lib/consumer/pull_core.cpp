@@ -112,6 +112,7 @@ pull_core::op<pull_result> pull_core::pull(message_queue queue, std::int64_t off
         co_return std::tuple{ec, pull_result{}};
     }
     suggested_broker_[queue] = r.suggest_which_broker_id;
+    warn_undecodable(log(), queue, offset, r.batch());
     present_pulled(r, queue, filter, client_->config().name_space, wire_retry_topic_,
                    resp.ext_fields.get_int("offsetDelta").value_or(0));
     co_return std::tuple{error_code{}, std::move(r)};

@@ -268,8 +268,8 @@ private:
         co_await asio::this_coro::throw_if_cancelled(false);
         auto self = shared_from_this();
         pull_result r;
-        auto ec = message_batch::decode(std::move(req.body), r.batch());
-        if (ec || r.batch().messages().size() != 1) {
+        r.batch() = message_batch::decode_lenient(std::move(req.body));
+        if (r.batch().size() != 1 || r.batch().unparsed_bytes() > 0) {
             conn.send_response(remoting::command::response_to(req, remoting::response_code::system_error,
                                                               "expected one stored message"));
             co_return;
@@ -277,6 +277,13 @@ private:
         r.keep_first(1);
         auto& m = r.messages_mut()[0];
         const message_queue q{std::string(m.topic()), std::string(req.ext_fields.get("brokerName")), m.queue_id()};
+        if (m.undecodable()) {  // Java's decode gives null here, and the handler call fails: SYSTEM_ERROR
+            warn_undecodable(core_->log(), q, m.queue_offset(), r.batch());
+            record_undecodable(core_->user_topic(q.topic), 1);
+            conn.send_response(remoting::command::response_to(req, remoting::response_code::system_error,
+                                                              "undecodable message: " + m.decode_failure()));
+            co_return;
+        }
         const auto filter = corocket::parse_tag_expression(q.topic, sub_all);
         present_pulled(r, q, filter, rt().config().name_space, core_->wire_retry_topic(), 0);
         const auto began = std::chrono::steady_clock::now();

@@ -89,10 +89,27 @@ error_code parse_pull_response(remoting::command& resp, pull_result& out)
         out.keep_first(0);
         return {};
     }
-    if (auto ec = message_batch::decode(std::move(resp.body), out.batch()))
-        return ec;
+    // Lenient: a record that cannot be decoded must not cost the others, nor stall the queue
+    // (present_pulled leaves it out; nextBeginOffset moves past it).
+    out.batch() = message_batch::decode_lenient(std::move(resp.body));
     out.keep_first(out.batch().size());
     return {};
+}
+
+void warn_undecodable(const logger& log, const message_queue& q, std::int64_t pulled_offset, const message_batch& batch)
+{
+    std::int64_t after = pulled_offset;
+    for (const auto& m : batch.messages()) {
+        after = m.queue_offset() + 1;
+        if (m.undecodable())
+            log.warn("corocket: skipped an undecodable message: topic {}, broker {}, queue {}, offset {}, msgId {}: {}",
+                     q.topic, q.broker_name, q.queue_id, m.queue_offset(),
+                     m.msg_id().empty() ? std::string_view("unknown") : m.msg_id(), m.decode_failure());
+    }
+    if (batch.unparsed_bytes() > 0)
+        log.warn("corocket: skipped the last {} bytes of a pull answer, which are no stored records (bad TOTALSIZE): "
+                 "topic {}, broker {}, queue {}, from offset {}; the messages in them cannot be located",
+                 batch.unparsed_bytes(), q.topic, q.broker_name, q.queue_id, after);
 }
 
 std::string_view strip_namespace_view(std::string_view ns, std::string_view topic) noexcept
@@ -107,7 +124,12 @@ void present_pulled(pull_result& r, const message_queue& user_queue, const subsc
 {
     auto all = r.batch().messages_mut();
     std::size_t kept = 0;
+    r.undecodable = r.batch().unparsed_bytes() > 0 ? 1 : 0;
     for (auto& m : all) {
+        if (m.undecodable()) {
+            ++r.undecodable;
+            continue;
+        }
         if (!tag_matches(filter, m.tags().empty() ? std::nullopt : std::optional(m.tags())))
             continue;
         std::string_view topic = m.topic();

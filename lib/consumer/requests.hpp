@@ -4,6 +4,7 @@
 
 #include <corocket/error.hpp>
 #include <corocket/filter.hpp>
+#include <corocket/logger.hpp>
 #include <corocket/pull_consumer.hpp>
 #include <corocket/remoting/command.hpp>
 #include <corocket/route.hpp>
@@ -43,14 +44,22 @@ struct pull_request_fields {
 /// PULL_MESSAGE (11), or LITE_PULL_MESSAGE (361) when lite_code.
 remoting::command make_pull_request(const pull_request_fields& f);
 
-/// Reads a pull answer into `out` (status, offsets, decoded body; every message kept). Codes
-/// 0/19/20/21 are results; any other code is returned as a broker_category() error. The body is
-/// moved out of `resp`.
+/// Reads a pull answer into `out` (status, offsets, body decoded by message_batch::decode_lenient;
+/// every message kept, undecodable ones too). Codes 0/19/20/21 are results; any other code is
+/// returned as a broker_category() error. The body is moved out of `resp`.
 error_code parse_pull_response(remoting::command& resp, pull_result& out);
+
+/// Logs (warn) what a consumer skips of `batch` because it cannot be decoded: each undecodable
+/// record with the queue (topic, broker, id), its offset, msgId and cause, and the bytes that
+/// could not be split into records (from the offset after the last record; the pull began at
+/// `pulled_offset`). Call before present_pulled, which drops those records.
+void warn_undecodable(const logger& log, const message_queue& user_queue, std::int64_t pulled_offset,
+                      const message_batch& batch);
 
 /// Java's post-processing of pulled messages (§4.4.3 step 7): broker name, queue id and
 /// offsetDelta from the request; retry-topic messages presented under their RETRY_TOPIC; the
 /// namespace stripped; messages whose tag is not subscribed dropped (`filter` as on the wire).
+/// Undecodable records are dropped too and counted in r.undecodable (unparsed bytes count once).
 /// `user_queue` is the pulled queue without namespace.
 void present_pulled(pull_result& r, const message_queue& user_queue, const subscription_data& filter,
                     std::string_view name_space, std::string_view retry_topic, std::int64_t offset_delta);

@@ -1,16 +1,19 @@
-// zlib (container format) compression and inflation, and the stored body CRC.
+// zlib (container format) compression and inflation, the choice between zlib, LZ4 and ZSTD by
+// type and sysFlag (the LZ4 and ZSTD codecs are in lz4.cpp and zstd.cpp), and the body CRC.
 #include "message/codec.hpp"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <limits>
+
+#include <fmt/format.h>
 
 namespace corocket::detail {
 
 namespace {
 
-error_code compression_failed() noexcept { return make_error_code(client_errc::compression_failed); }
 
 // zlib counts in uInt; feed large inputs in slices that fit.
 constexpr std::size_t max_chunk = std::numeric_limits<uInt>::max();
@@ -41,11 +44,11 @@ error_code zlib_deflater::compress(std::string_view in, int level, std::string& 
     }
     if (!s.ready) {
         s.zs = z_stream{};
-        if (deflateInit(&s.zs, level) != Z_OK) return compression_failed();
+        if (deflateInit(&s.zs, level) != Z_OK) return compression_failed("deflateInit failed", nullptr);
         s.ready = true;
         s.level = level;
     } else if (deflateReset(&s.zs) != Z_OK) {
-        return compression_failed();
+        return compression_failed("deflateReset failed", nullptr);
     }
     z_stream& zs = s.zs;
     out.resize(deflateBound(&zs, static_cast<uLong>(in.size())));
@@ -65,7 +68,7 @@ error_code zlib_deflater::compress(std::string_view in, int level, std::string& 
     }
     if (rc != Z_STREAM_END) {
         out.clear();
-        return compression_failed();
+        return compression_failed("deflate failed", nullptr);
     }
     out.resize(out.size() - out_left);
     return {};
@@ -77,15 +80,16 @@ error_code zlib_compress(std::string_view in, int level, std::string& out)
     return once.compress(in, level, out);
 }
 
-error_code zlib_inflate(std::string_view in, std::size_t max_out, std::string& out)
+error_code zlib_inflate(std::string_view in, std::size_t max_out, std::string& out, std::string_view* why)
 {
     out.clear();
     z_stream zs{};
-    if (inflateInit(&zs) != Z_OK) return compression_failed();
+    if (inflateInit(&zs) != Z_OK) return compression_failed("inflateInit failed", why);
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     std::size_t in_left = in.size();
     char chunk[16384];
     int rc = Z_OK;
+    bool too_large = false;
     while (rc == Z_OK) {
         zs.avail_in = static_cast<uInt>(std::min(in_left, max_chunk));
         zs.next_out = reinterpret_cast<Bytef*>(chunk);
@@ -95,6 +99,7 @@ error_code zlib_inflate(std::string_view in, std::size_t max_out, std::string& o
         in_left -= in_before - zs.avail_in;
         const std::size_t produced = sizeof chunk - zs.avail_out;
         if (out.size() + produced > max_out) {
+            too_large = true;
             rc = Z_MEM_ERROR;
             break;
         }
@@ -105,16 +110,69 @@ error_code zlib_inflate(std::string_view in, std::size_t max_out, std::string& o
     inflateEnd(&zs);
     if (rc != Z_STREAM_END) {
         out.clear();
-        return compression_failed();
+        return compression_failed(too_large ? "inflates past the size limit"
+                                  : rc == Z_DATA_ERROR || rc == Z_NEED_DICT ? "not a zlib stream"
+                                                                            : "truncated",
+                                  why);
     }
     return {};
 }
 
-error_code inflate_body(std::string_view body, std::int32_t sys_flag, std::size_t max_out, std::string& out)
+bool valid_compress_level(compression_type type, int level) noexcept
 {
-    const auto type = sys_flag & sys_flag::compression_type_mask;
-    if (type != 0 && type != sys_flag::compression_zlib) return compression_failed();
-    return zlib_inflate(body, max_out, out);
+    switch (type) {
+    case compression_type::zlib: return level >= Z_DEFAULT_COMPRESSION && level <= Z_BEST_COMPRESSION;
+    case compression_type::zstd: return level >= ZSTD_minCLevel() && level <= ZSTD_maxCLevel();
+    case compression_type::lz4: return true;
+    }
+    return false;
+}
+
+std::string compress_level_range(compression_type type)
+{
+    switch (type) {
+    case compression_type::zlib: return fmt::format("{}..{}", Z_DEFAULT_COMPRESSION, Z_BEST_COMPRESSION);
+    case compression_type::zstd: return fmt::format("{}..{}", ZSTD_minCLevel(), ZSTD_maxCLevel());
+    case compression_type::lz4: break;
+    }
+    return "any (ignored)";
+}
+
+error_code body_compressor::compress(compression_type type, std::string_view in, int level, std::string& out)
+{
+    out.clear();
+    if (!valid_compress_level(type, level)) return make_error_code(client_errc::invalid_argument);
+    switch (type) {
+    case compression_type::zlib: return zlib_.compress(in, level, out);
+    case compression_type::lz4: return lz4_.compress(in, out);
+    case compression_type::zstd: return zstd_.compress(in, level, out);
+    }
+    return make_error_code(client_errc::invalid_argument);
+}
+
+std::optional<compression_type> compression_of(std::int32_t flag) noexcept
+{
+    switch ((flag & sys_flag::compression_type_mask) >> 8) {
+    case 0:  // clients before 4.9.8 / 5.0 set no type: zlib was the only one
+    case 3: return compression_type::zlib;
+    case 1: return compression_type::lz4;
+    case 2: return compression_type::zstd;
+    default: return std::nullopt;
+    }
+}
+
+error_code inflate_body(std::string_view body, std::int32_t flag, std::size_t max_out, std::string& out,
+                        std::string_view* why)
+{
+    out.clear();
+    const auto type = compression_of(flag);
+    if (!type) return compression_failed("unknown compression type", why);
+    switch (*type) {
+    case compression_type::zlib: return zlib_inflate(body, max_out, out, why);
+    case compression_type::lz4: return lz4_frame_decompress(body, max_out, out, why);
+    case compression_type::zstd: return zstd_decompress(body, max_out, out, why);
+    }
+    return compression_failed("unknown compression type", why);
 }
 
 std::int32_t body_crc(std::string_view body) noexcept

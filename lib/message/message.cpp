@@ -1,4 +1,4 @@
-// message (owning), host_address and the reserved property list.
+// message (owning), host_address, compression type names and the reserved property list.
 #include <corocket/message.hpp>
 
 #include <arpa/inet.h>
@@ -175,6 +175,16 @@ void message::erase_property(std::string_view name)
 {
     if (auto it = properties_.find(name); it != properties_.end()) properties_.erase(it);
     if (reserved_user_property_ == name) reserved_user_property_.clear();
+}
+
+std::string_view to_string(compression_type t) noexcept
+{
+    switch (t) {
+    case compression_type::lz4: return "LZ4";
+    case compression_type::zstd: return "ZSTD";
+    case compression_type::zlib: return "ZLIB";
+    }
+    return "ZLIB";
 }
 
 std::string host_address::ip_string() const

@@ -53,6 +53,23 @@ bool read_sized(byte_reader& in, std::string_view& out) noexcept
 
 error_code bad_message() noexcept { return make_error_code(client_errc::bad_message); }
 
+// The fields after TOTALSIZE and MAGICCODE whose positions never move.
+void read_leading(byte_reader& in, stored_fields& rec) noexcept
+{
+    in.read(rec.body_crc);
+    in.read(rec.queue_id);
+    in.read(rec.flag);
+    in.read(rec.queue_offset);
+    in.read(rec.commit_log_offset);
+    in.read(rec.sys_flag);
+    in.read(rec.born_timestamp);
+}
+
+record_version version_of(std::int32_t magic) noexcept
+{
+    return magic == magic_v2 ? record_version::v2 : record_version::v1;
+}
+
 }  // namespace
 
 std::size_t stored_size(const stored_record& rec) noexcept
@@ -100,14 +117,8 @@ error_code decode_stored(std::string_view one_record, stored_record_view& out)
     if (magic != magic_v1 && magic != magic_v2) return bad_message();
 
     stored_record_view rec;
-    rec.version = magic == magic_v2 ? record_version::v2 : record_version::v1;
-    in.read(rec.body_crc);
-    in.read(rec.queue_id);
-    in.read(rec.flag);
-    in.read(rec.queue_offset);
-    in.read(rec.commit_log_offset);
-    in.read(rec.sys_flag);
-    in.read(rec.born_timestamp);
+    rec.version = version_of(magic);
+    read_leading(in, rec);
     if (!in.ok() || !read_host(in, (rec.sys_flag & sys_flag::born_host_v6) != 0, rec.born_host)) return bad_message();
     in.read(rec.store_timestamp);
     if (!in.ok() || !read_host(in, (rec.sys_flag & sys_flag::store_host_v6) != 0, rec.store_host)) return bad_message();
@@ -132,6 +143,17 @@ error_code decode_stored(std::string_view one_record, stored_record& out)
     out.topic.assign(view.topic);
     out.properties.assign(view.properties);
     return {};
+}
+
+void decode_leading_fields(std::string_view one_record, stored_fields& out) noexcept
+{
+    byte_reader in(one_record);
+    std::int32_t total = 0;
+    std::int32_t magic = 0;
+    in.read(total);
+    in.read(magic);
+    out.version = version_of(magic);
+    read_leading(in, out);
 }
 
 error_code split_stored_records(std::string_view body, std::vector<std::string_view>& out)

@@ -81,7 +81,7 @@ producer_impl::producer_impl(corocket::client& c, producer_config cfg)
       prepare_opts_(prepare_options_for(cfg_, client_->config().name_space)), ids_(make_process_uniq_id_generator()),
       gate_(cfg_.max_inflight_messages, cfg_.max_inflight_bytes), children_cv_(client_->executor())
 {
-    prepare_opts_.deflater = &deflater_;
+    prepare_opts_.compressor = &compressor_;
 }
 
 error_code producer_impl::start(diagnostics* diag)
@@ -95,6 +95,8 @@ error_code producer_impl::start(diagnostics* diag)
         return make_error_code(client_errc::not_running);
     }
     if (auto ec = validate_group(cfg_.group, d))
+        return ec;
+    if (auto ec = check_compression(cfg_, d))
         return ec;
     if (!client_->register_producer(wire_group_)) {
         d.client_message = fmt::format("the client already has a producer of group '{}'", cfg_.group);

@@ -115,7 +115,7 @@ private:
     std::shared_ptr<client_impl> client_;
     producer_config cfg_;
     std::string wire_group_;
-    zlib_deflater deflater_;  // before prepare_opts_, which points at it
+    body_compressor compressor_;  // before prepare_opts_, which points at it
     prepare_options prepare_opts_;
     uniq_id_generator ids_;
     latency_fault_table faults_;

@@ -72,12 +72,13 @@ error_code compress_body(std::string_view body, const prepare_options& opts, pre
         out.body.assign(body);
         return {};
     }
-    const auto ec = opts.deflater ? opts.deflater->compress(body, opts.compress_level, out.body)
-                                  : zlib_compress(body, opts.compress_level, out.body);
-    if (ec)
+    body_compressor once;
+    auto& compressor = opts.compressor ? *opts.compressor : once;
+    if (auto ec = compressor.compress(opts.compression, body, opts.compress_level, out.body))
         return fail(client_errc::compression_failed, diag,
-                    fmt::format("zlib compression at level {} failed: {}", opts.compress_level, ec.message()));
-    out.sys_flag |= compressed_zlib_sys_flag;
+                    fmt::format("{} compression at level {} failed: {}", to_string(opts.compression),
+                                opts.compress_level, ec.message()));
+    out.sys_flag |= compressed_sys_flag(opts.compression);
     return {};
 }
 
@@ -90,6 +91,15 @@ void add_if(remoting::ext_fields& f, std::string_view key, std::string_view v)
 }
 
 }  // namespace
+
+error_code check_compression(const producer_config& cfg, diagnostics& diag)
+{
+    if (valid_compress_level(cfg.compression, cfg.compress_level))
+        return {};
+    return fail(client_errc::invalid_argument, diag,
+                fmt::format("compress_level {} is not a {} level ({})", cfg.compress_level, to_string(cfg.compression),
+                            compress_level_range(cfg.compression)));
+}
 
 error_code prepare_message(message& msg, const prepare_options& opts, uniq_id_generator& ids, prepared_send& out,
                            diagnostics& diag)

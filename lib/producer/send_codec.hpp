@@ -26,10 +26,6 @@
 
 namespace corocket::detail {
 
-/// Java's ZLIB compression type with the COMPRESSED bit: what 4.9.8 and 5.x send (0x301 = 769,
-/// seen in tests/wire/send_json.jsonl). 4.x consumers only look at bit 0 and use zlib.
-inline constexpr std::int32_t compressed_zlib_sys_flag = sys_flag::compressed | sys_flag::compression_zlib;
-
 /// One request's worth of message, computed once and kept across retries.
 struct prepared_send {
     std::string topic;       ///< as on the wire (namespaced)
@@ -54,16 +50,24 @@ struct prepare_options {
     std::size_t max_body_size = std::size_t{4} << 20;
     std::size_t compress_threshold = 4096;  ///< 0 = never
     int compress_level = 5;
-    zlib_deflater* deflater = nullptr;  ///< reused across messages when set (one per producer)
+    compression_type compression = compression_type::zlib;
+    body_compressor* compressor = nullptr;  ///< reused across messages when set (one per producer)
 };
 
 inline prepare_options prepare_options_for(const producer_config& cfg, std::string_view name_space)
 {
-    return {name_space, cfg.max_message_size, cfg.compress_threshold, cfg.compress_level};
+    return {name_space, cfg.max_message_size, cfg.compress_threshold, cfg.compress_level, cfg.compression};
 }
+
+/// client_errc::invalid_argument (`diag` says why) when the producer's compression level does
+/// not suit its compression type (valid_compress_level).
+error_code check_compression(const producer_config& cfg, diagnostics& diag);
 
 /// Validates `msg` and fills `out`. Adds UNIQ_KEY (if absent) and INSTANCE_ID (with a namespace)
 /// to `msg` itself, so the caller sees what was sent; the topic of `msg` stays unwrapped.
+/// A body at or over the threshold is compressed with opts.compression, and sys_flag says so
+/// as Java's does: COMPRESSED | type << 8 (0x301 zlib, seen in tests/wire/send_json.jsonl from
+/// 4.9.8; 0x101 LZ4; 0x201 ZSTD). Java 4.x consumers before 4.9.8 only look at bit 0 and use zlib.
 /// Errors: those of validate_message, compression_failed; `diag.client_message` names the problem.
 error_code prepare_message(message& msg, const prepare_options& opts, uniq_id_generator& ids, prepared_send& out,
                            diagnostics& diag);

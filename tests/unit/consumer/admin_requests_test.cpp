@@ -112,6 +112,21 @@ TEST_CASE("broker requests: running info, consume directly, reset offsets")
         REQUIRE_FALSE(bec);
         CHECK(bresp.code == rc::system_error);
 
+        // ... with a record whose body does not inflate: SYSTEM_ERROR naming the cause, counted,
+        // and the handler is not called (Java's decode gives null and its handler call fails).
+        auto undecodable = remoting::command::request(rq::consume_message_directly);
+        undecodable.ext_fields.set("consumerGroup", group);
+        undecodable.ext_fields.set("brokerName", "broker-a");
+        undecodable.body = std::string(pulled.messages()[0].raw_record());
+        undecodable.body.replace(36, 4, std::string("\x00\x00\x01\x01", 4));  // sysFlag: LZ4-compressed
+        auto [uec, uresp] = co_await cluster.ask_client(group, std::move(undecodable));
+        REQUIRE_FALSE(uec);
+        CHECK(uresp.code == rc::system_error);
+        CHECK(uresp.remark.value_or("").starts_with("undecodable message: LZ4 body of "));
+        CHECK(seen[first_body] == 2);
+        for (const auto& sub : pc.stats().subscriptions)
+            CHECK(sub.undecodable == (sub.topic == topic ? 1u : 0u));
+
         // RESET_CONSUMER_CLIENT_OFFSET (one-way): queue 0 starts over at 1
         auto reset = remoting::command::request(rq::reset_consumer_client_offset);
         reset.ext_fields.set("topic", topic);

@@ -1,5 +1,5 @@
 // Sans-I/O consumer codecs: pull request fields, pull answers (status mapping, decoding of
-// compressed/V2/IPv6 records, malformed bodies), presentation (tag re-filter, retry topics,
+// compressed/V2/IPv6 records, malformed and undecodable records), presentation (tag re-filter, retry topics,
 // namespaces), offset answers, consumer lists, send-back and lock bodies.
 #include "consumer/requests.hpp"
 #include "message/codec.hpp"
@@ -163,20 +163,81 @@ TEST_CASE("FOUND decodes every record: compressed, V2 topic, IPv6 hosts, propert
     CHECK(m[2].body() == "six");
 }
 
-TEST_CASE("a malformed pull body is an error, never a crash")
+TEST_CASE("a malformed pull body is skipped and counted, never an error or a crash")
 {
+    const auto all = parse_tag_expression("T", "*");
     std::string body;
     encode_stored(make_record("T", "hello", {{"TAGS", "TagA"}}), body);
     for (std::size_t cut = 1; cut < body.size(); ++cut) {
+        INFO("cut at " << cut);
         auto resp = pull_answer(rc::success, body.substr(0, cut));
         pull_result r;
-        CHECK(parse_pull_response(resp, r) == client_errc::bad_message);
+        REQUIRE_FALSE(parse_pull_response(resp, r));
+        CHECK(r.batch().unparsed_bytes() == cut);  // its TOTALSIZE runs past the end
+        present_pulled(r, {"T", "broker-a", 1}, all, "", "%RETRY%CG", 0);
+        CHECK(r.empty());
+        CHECK(r.undecodable == 1);
+        CHECK(r.next_begin_offset == 12);  // the queue still moves on
     }
     auto bad_magic = body;
     bad_magic[4] = 0x11;
     auto resp = pull_answer(rc::success, bad_magic);
     pull_result r;
-    CHECK(parse_pull_response(resp, r) == client_errc::bad_message);
+    REQUIRE_FALSE(parse_pull_response(resp, r));
+    REQUIRE(r.batch().size() == 1);
+    CHECK(r.batch().messages()[0].decode_error() == client_errc::bad_message);
+    present_pulled(r, {"T", "broker-a", 1}, all, "", "%RETRY%CG", 0);
+    CHECK(r.empty());
+    CHECK(r.undecodable == 1);
+}
+
+TEST_CASE("undecodable records are left out and logged; the good ones around them are presented")
+{
+    std::string body;
+    encode_stored(make_record("T", "good-0", {{"TAGS", "TagA"}, {"UNIQ_KEY", "U0"}}, 20), body);
+    auto corrupt = make_record("T", "not an LZ4 frame", {{"TAGS", "TagA"}, {"UNIQ_KEY", "BAD_LZ4"}}, 21);
+    corrupt.sys_flag = 0x101;
+    encode_stored(corrupt, body);
+    auto zstd = make_record("T", "", {{"TAGS", "TagA"}, {"UNIQ_KEY", "U2"}}, 22);
+    body_compressor c;
+    REQUIRE_FALSE(c.compress(compression_type::zstd, std::string(6000, 'q'), 5, zstd.body));
+    zstd.sys_flag = 0x201;
+    encode_stored(zstd, body);
+    auto unknown = make_record("T", "body", {{"UNIQ_KEY", "TYPE_5"}}, 23);
+    unknown.sys_flag = 0x501;
+    encode_stored(unknown, body);
+    std::string malformed;
+    encode_stored(make_record("T", "body", {}, 24), malformed);
+    malformed[4] = 0x11;  // magic code
+    body += malformed;
+    encode_stored(make_record("T", "good-5", {{"TAGS", "TagA"}}, 25), body);
+    body += std::string("\x00\x00\x00\x07", 4);  // a TOTALSIZE below the minimum: the rest is lost
+
+    auto resp = pull_answer(rc::success, body);
+    pull_result r;
+    REQUIRE_FALSE(parse_pull_response(resp, r));
+    std::vector<std::string> lines;
+    const logger log(log_level::warn, [&](log_level, std::string_view line) { lines.emplace_back(line); });
+    warn_undecodable(log, {"T", "broker-a", 1}, 20, r.batch());
+    present_pulled(r, {"T", "broker-a", 1}, parse_tag_expression("T", "TagA"), "", "%RETRY%CG", 0);
+
+    REQUIRE(r.size() == 3);
+    CHECK(r.messages()[0].body() == "good-0");
+    CHECK(r.messages()[1].body() == std::string(6000, 'q'));
+    CHECK(r.messages()[2].body() == "good-5");
+    CHECK(r.messages()[2].queue_offset() == 25);
+    CHECK(r.undecodable == 4);  // LZ4, type 5, malformed, and the unparsed tail
+
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0] == "corocket: skipped an undecodable message: topic T, broker broker-a, queue 1, offset 21, "
+                      "msgId BAD_LZ4: LZ4 body of 16 bytes does not inflate: ERROR_frameType_unknown");
+    CHECK(lines[1] == "corocket: skipped an undecodable message: topic T, broker broker-a, queue 1, offset 23, "
+                      "msgId TYPE_5: unknown compression type 5");
+    CHECK(lines[2] == "corocket: skipped an undecodable message: topic T, broker broker-a, queue 1, offset 24, "
+                      "msgId unknown: malformed record: its lengths, magic code or hosts are inconsistent");
+    CHECK(lines[3] == "corocket: skipped the last 4 bytes of a pull answer, which are no stored records (bad "
+                      "TOTALSIZE): topic T, broker broker-a, queue 1, from offset 26; the messages in them cannot "
+                      "be located");
 }
 
 TEST_CASE("presentation: tag re-filter, retry topic, namespace, queue and broker")

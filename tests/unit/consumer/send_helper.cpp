@@ -25,7 +25,7 @@ message make_message(std::string topic, std::string body, std::string tag, std::
 }
 
 asio::awaitable<std::tuple<error_code, sent_message>> send_message(client& c, const message& msg, int queue_id,
-                                                                   std::size_t broker_index)
+                                                                   std::size_t broker_index, std::int32_t sys_flag)
 {
     static auto ids = detail::make_process_uniq_id_generator();
     auto [ec, route] = co_await c.async_route(msg.topic(), asio::as_tuple(asio::deferred));
@@ -52,7 +52,7 @@ asio::awaitable<std::tuple<error_code, sent_message>> send_message(client& c, co
     x.set("c", "TBW102");
     x.set("d", "4");
     x.set("e", std::to_string(queue_id % count));
-    x.set("f", "0");
+    x.set("f", std::to_string(sys_flag));
     x.set("g", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count()));

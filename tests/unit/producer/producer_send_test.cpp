@@ -233,6 +233,49 @@ TEST_CASE("large bodies are stored zlib-compressed with sysFlag 0x301 and read b
     });
 }
 
+TEST_CASE("LZ4 and ZSTD producers store sysFlag 0x101 / 0x201 bodies that read back intact")
+{
+    test::run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        producer_env env(ioc);
+        const auto topic = co_await env.make_topic("ProducerLz4Zstd");
+        std::string big;
+        for (int i = 0; i < 400; ++i)
+            big += "line " + std::to_string(i) + " of a compressible body\n";
+        for (const auto type : {compression_type::lz4, compression_type::zstd}) {
+            INFO(to_string(type));
+            auto cfg = config_for(std::string("ProducerGroup") + std::string(to_string(type)));
+            cfg.compression = type;
+            producer p(env.client, cfg);
+            REQUIRE_FALSE(p.start());
+            auto [ec, r] = co_await p.async_send(message(topic, big), tuple_token);
+            REQUIRE_FALSE(ec);
+            auto stored = co_await env.view(r.offset_msg_id);
+            const auto& v = stored.messages()[0];
+            CHECK(v.stored_sys_flag() == (type == compression_type::lz4 ? 0x101 : 0x201));
+            CHECK(v.raw_record().size() < big.size());
+            CHECK(v.body() == big);
+            co_await p.async_stop(tuple_token);
+        }
+        co_await env.stop();
+    });
+}
+
+TEST_CASE("start refuses a compression level the algorithm does not have")
+{
+    test::run_coro([](asio::io_context& ioc) -> asio::awaitable<void> {
+        producer_env env(ioc);
+        auto cfg = config_for("ProducerBadLevelGroup");
+        cfg.compression = compression_type::zstd;
+        cfg.compress_level = 30;
+        producer p(env.client, cfg);
+        diagnostics diag;
+        CHECK(p.start(&diag) == client_errc::invalid_argument);
+        CHECK(diag.client_message == "compress_level 30 is not a ZSTD level (-131072..22)");
+        CHECK_FALSE(p.running());
+        co_await env.stop();
+    });
+}
+
 TEST_CASE("delayed messages arrive in their topic only after the delay")
 {
     testing::cluster_options opts;

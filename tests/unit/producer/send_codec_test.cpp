@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <zlib.h>
+
 #include <array>
 #include <cstdio>
 
@@ -122,6 +124,57 @@ TEST_CASE("bodies of 4 KiB and more are zlib-compressed with sysFlag 0x301, byte
         REQUIRE_FALSE(zlib_inflate(q.body, 1 << 20, inflated));
         CHECK(inflated == std::string(200, 'y'));
     }
+}
+
+TEST_CASE("LZ4 and ZSTD bodies: sysFlag 0x101 / 0x201 and Java's bytes")
+{
+    // Length and CRC-32 of what Java's Lz4Compressor / ZstdCompressor (rocketmq-common 4.9.8,
+    // level 5) make of golden_big_body().
+    struct java_output {
+        compression_type type;
+        std::int32_t sys_flag;
+        std::size_t size;
+        std::uint32_t crc;
+    };
+    for (const auto& j : {java_output{compression_type::lz4, 0x101, 732, 0xDE97511D},
+                          java_output{compression_type::zstd, 0x201, 247, 0x253D5C84}}) {
+        INFO(to_string(j.type));
+        message m("GoldenSend", golden_big_body());
+        const auto p = prepare_ok(m, {.compression = j.type});
+        CHECK(p.sys_flag == j.sys_flag);
+        CHECK(p.body.size() == j.size);
+        CHECK(static_cast<std::uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(p.body.data()),
+                                                 static_cast<uInt>(p.body.size()))) == j.crc);
+        std::string back;
+        REQUIRE_FALSE(inflate_body(p.body, p.sys_flag, 1 << 20, back));
+        CHECK(back == golden_big_body());
+        const auto req = make_send_request(p, target("G", 0, "broker-a", 1), send_header_version::v2, p.body);
+        CHECK(req.ext_fields.get("f") == std::to_string(j.sys_flag));
+
+        std::vector<message> batch{message("GoldenSend", golden_big_body())};
+        auto ids = test_ids();
+        std::vector<prepared_send> parts;
+        diagnostics diag;
+        REQUIRE_FALSE(prepare_batch(batch, {.compression = j.type}, 1 << 22, ids, parts, diag));
+        CHECK(parts.at(0).sys_flag == 0);  // batches are never compressed, as in Java
+    }
+}
+
+TEST_CASE("the compression level is checked against the algorithm")
+{
+    diagnostics diag;
+    producer_config cfg;
+    CHECK_FALSE(check_compression(cfg, diag));  // zlib at 5
+    cfg.compress_level = 10;
+    CHECK(check_compression(cfg, diag) == client_errc::invalid_argument);
+    CHECK(diag.client_message == "compress_level 10 is not a ZLIB level (-1..9)");
+    cfg.compression = compression_type::zstd;
+    CHECK_FALSE(check_compression(cfg, diag));
+    cfg.compress_level = 23;
+    CHECK(check_compression(cfg, diag) == client_errc::invalid_argument);
+    CHECK(diag.client_message == "compress_level 23 is not a ZSTD level (-131072..22)");
+    cfg.compression = compression_type::lz4;
+    CHECK_FALSE(check_compression(cfg, diag));  // LZ4 has no level
 }
 
 TEST_CASE("delay levels travel as the DELAY property (seq 10)")
