@@ -109,7 +109,9 @@ public:
         return initiate_seek(seek_kind::timestamp, std::move(queue), timestamp_ms, std::forward<Token>(token));
     }
 
-    /// Stop / restart pulling these queues (what is buffered can still be polled).
+    /// Stop / restart pulling these queues. What was buffered before pause() can still be
+    /// polled; a pull the broker answers after it is dropped, and resume() pulls those messages
+    /// again, so nothing that reaches a paused queue later is polled before resume().
     void pause(const std::vector<message_queue>& queues);
     void resume(const std::vector<message_queue>& queues);
 

@@ -392,6 +392,9 @@ asio::awaitable<void> consumer_base::pull_loop(state_ptr st)
         auto [ec, r] = co_await core_->pull(std::move(q), st->next_pull, std::move(f), opts);
         if (st->dropped || stopping_)
             break;
+        if (st->paused)
+            continue;  // paused while the broker held the pull (a real one may hold it until 5 s
+                       // past its suspend time): nothing is taken, resume pulls from here again
         if (!ec && r.status == pull_status::found) {  // held (empty) long polls say nothing of latency
             auto& c = counters_[st->mq.topic];
             const auto us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -233,7 +233,8 @@ pull_core::op<> pull_core::send_back(const message_view& m, int delay_level, int
     co_return std::tuple{ec};
 }
 
-pull_core::op<> pull_core::resend_to_retry(const message_view& m, int reconsume_times, int max_reconsume_times)
+pull_core::op<> pull_core::resend_to_retry(const message_view& m, int reconsume_times, int max_reconsume_times,
+                                           bool dead_letter)
 {
     std::string topic = wire_retry_topic_;
     auto [rec, route] = co_await client_->route(std::move(topic), false);
@@ -254,7 +255,8 @@ pull_core::op<> pull_core::resend_to_retry(const message_view& m, int reconsume_
                           .max_reconsume_times = max_reconsume_times,
                           .born_timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
-                                                   .count()};
+                                                   .count(),
+                          .dead_letter = dead_letter};
     auto req = make_retry_resend_request(m, f);
     auto [ec, resp] = co_await client_->invoke(addr, std::move(req), {cfg_.offset_timeout});
     if (!ec && resp.code != remoting::response_code::success)

@@ -66,8 +66,9 @@ public:
     /// CONSUMER_SEND_MSG_BACK for a received message, to the master that stored it.
     op<> send_back(const message_view& m, int delay_level, int max_reconsume_times);
     /// The fallback when send-back fails (§7.9): sends a copy of `m` to %RETRY%<group> as a normal
-    /// message carrying `reconsume_times` (the broker diverts it to %DLQ% at the maximum).
-    op<> resend_to_retry(const message_view& m, int reconsume_times, int max_reconsume_times);
+    /// message carrying `reconsume_times` (the broker diverts it to %DLQ% at the maximum, which
+    /// `dead_letter` says is the case: the copy then goes without a delay level).
+    op<> resend_to_retry(const message_view& m, int reconsume_times, int max_reconsume_times, bool dead_letter);
     /// LOCK_BATCH_MQ of `queues` (all on one broker); returns those now locked.
     op<std::vector<message_queue>> lock(std::vector<message_queue> queues);
     op<> unlock(std::vector<message_queue> queues, bool oneway);

@@ -340,7 +340,7 @@ private:
         auto [ec] = co_await core_->send_back(m, 0, push_.max_reconsume_times);
         if (!ec)
             co_return true;
-        auto [rec] = co_await core_->resend_to_retry(m, m.reconsume_times() + 1, push_.max_reconsume_times);
+        auto [rec] = co_await core_->resend_to_retry(m, m.reconsume_times() + 1, push_.max_reconsume_times, false);
         if (rec)
             core_->log().debug("corocket: retry re-send of {} failed: {}", m.msg_id(), rec.message());
         co_return !rec;
@@ -451,7 +451,7 @@ private:
                 const int count = m->reconsume_times() + attempts;
                 bool gone = false;
                 if (push_.orderly_max_reconsume_times >= 0 && count >= push_.orderly_max_reconsume_times) {
-                    auto [ec] = co_await core_->resend_to_retry(*m, count, push_.orderly_max_reconsume_times);
+                    auto [ec] = co_await core_->resend_to_retry(*m, count, push_.orderly_max_reconsume_times, true);
                     gone = !ec;
                 }
                 if (gone)

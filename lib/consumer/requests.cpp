@@ -244,7 +244,10 @@ remoting::command make_retry_resend_request(const message_view& m, const retry_r
     props.erase(std::string(property_name::tran_msg));
     props.emplace(std::string(property_name::origin_message_id), std::string(m.msg_id()));
     props.insert_or_assign(std::string(property_name::retry_topic), std::string(f.wire_topic));
-    props.insert_or_assign(std::string(property_name::delay), std::to_string(3 + f.reconsume_times));
+    if (f.dead_letter)
+        props.erase(std::string(property_name::delay));  // (an original delayed message has one)
+    else
+        props.insert_or_assign(std::string(property_name::delay), std::to_string(3 + f.reconsume_times));
     auto req = remoting::command::request(remoting::request_code::send_message_v2);
     auto& x = req.ext_fields;
     x.set("a", "CLIENT_INNER_PRODUCER");

@@ -97,8 +97,9 @@ remoting::command make_send_back_request(const send_back_fields& f);
 
 /// The fallback of a failed send-back (§7.9): a SEND_MESSAGE_V2 of a copy of `m` to the group's
 /// retry topic (queue `queue_id`), with every original property, ORIGIN_MESSAGE_ID (kept if
-/// set), RETRY_TOPIC = the topic as consumed (`wire_topic`), DELAY = 3 + reconsume times, no
-/// TRAN_MSG, and the reconsume count and its maximum in header fields j and l.
+/// set), RETRY_TOPIC = the topic as consumed (`wire_topic`), DELAY = 3 + reconsume times (none
+/// for a dead letter), no TRAN_MSG, and the reconsume count and its maximum in header fields j
+/// and l.
 struct retry_resend_fields {
     std::string_view wire_retry_topic;
     std::string_view wire_topic;
@@ -106,6 +107,11 @@ struct retry_resend_fields {
     int reconsume_times = 0;  ///< what the copy carries (the broker moves it to the DLQ at the max)
     int max_reconsume_times = 16;
     std::int64_t born_timestamp_ms = 0;
+    /// The broker diverts the copy to %DLQ% (orderly: the count reached the maximum): no DELAY.
+    /// Brokers mean to store a dead letter at once (4.9.7 clears its level, 5.x sets it to -1),
+    /// but 4.9.7 then copies the request's properties over it, so a DELAY sent along parks the
+    /// copy in SCHEDULE_TOPIC_XXXX for that level (level 5: a minute) before the DLQ has it.
+    bool dead_letter = false;
 };
 remoting::command make_retry_resend_request(const message_view& m, const retry_resend_fields& f);
 

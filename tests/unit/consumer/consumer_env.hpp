@@ -169,6 +169,21 @@ public:
         co_return out;
     }
 
+    /// Waits until queue `queue_id` of `topic` serves `count` messages. A broker answers a send
+    /// once its commit log has the message and builds the consume queue, which pulls and offset
+    /// queries read, right after on another thread (Java's ReputMessageService).
+    boost::asio::awaitable<bool> wait_stored(const std::string& topic, int queue_id, std::size_t count,
+                                             std::chrono::milliseconds limit = std::chrono::seconds(10))
+    {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while ((co_await bodies(topic, queue_id)).size() < count) {
+            if (std::chrono::steady_clock::now() >= end)
+                co_return false;
+            co_await sleep_for(std::chrono::milliseconds(20));
+        }
+        co_return true;
+    }
+
     /// Stops the admin client and the embedded cluster.
     boost::asio::awaitable<void> close()
     {

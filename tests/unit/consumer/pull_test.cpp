@@ -174,6 +174,10 @@ TEST_CASE("pull: offsets — query, commit, min, max, search by time")
             const bool ok = co_await send_many(c, topic, 4, 1, "late");
             REQUIRE(ok);
         }
+        {
+            const bool stored = co_await cluster.wait_stored(topic, 0, 7);
+            REQUIRE(stored);
+        }
 
         auto [e2, mn] = co_await pc.async_min_offset(q, tuple_token);
         auto [e3, mx] = co_await pc.async_max_offset(q, tuple_token);

@@ -312,6 +312,35 @@ TEST_CASE("offset requests and answers")
     CHECK(parse_offset_response(garbled, false, v) == client_errc::unexpected_response);
 }
 
+TEST_CASE("retry re-send: DELAY 3 + reconsume times, none for a dead letter")
+{
+    std::string body;
+    encode_stored(make_record("T", "x", {{"DELAY", "2"}, {"UNIQ_KEY", "AABB"}}), body);
+    auto resp = pull_answer(rc::success, body);
+    pull_result r;
+    REQUIRE_FALSE(parse_pull_response(resp, r));
+    REQUIRE(r.size() == 1);
+    retry_resend_fields f{.wire_retry_topic = "%RETRY%CG", .wire_topic = "T", .reconsume_times = 2,
+                          .max_reconsume_times = 2};
+    auto retry = make_retry_resend_request(r.messages()[0], f);
+    CHECK(retry.ext_fields.get("b") == "%RETRY%CG");
+    CHECK(retry.ext_fields.get("j") == "2");
+    CHECK(retry.ext_fields.get("l") == "2");
+    properties props;
+    decode_properties(retry.ext_fields.get("i"), props);
+    CHECK(props.at("DELAY") == "5");
+    CHECK(props.at("RETRY_TOPIC") == "T");
+
+    // 4.9.7 applies a DELAY sent along to the DLQ copy too (it clears the level, then copies the
+    // request's properties over it): a dead letter goes without one, the original's included.
+    f.dead_letter = true;
+    auto dead = make_retry_resend_request(r.messages()[0], f);
+    properties dead_props;
+    decode_properties(dead.ext_fields.get("i"), dead_props);
+    CHECK_FALSE(dead_props.contains("DELAY"));
+    CHECK(dead_props.at("RETRY_TOPIC") == "T");
+}
+
 TEST_CASE("consumer list, send-back and lock bodies")
 {
     std::vector<std::string> ids;

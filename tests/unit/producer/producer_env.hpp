@@ -126,7 +126,35 @@ public:
         std::int64_t born_timestamp = 0;
         std::string offset_msg_id;
     };
-    boost::asio::awaitable<std::vector<stored>> read_queue(const message_queue& mq, const std::string& wire_topic)
+    /// Every message in a queue, once it holds at least `at_least` of them. A broker answers
+    /// SEND_MESSAGE when the commit log has the message; its consume queue, which PULL_MESSAGE
+    /// reads, is built right after by another thread (Java's ReputMessageService), so a read
+    /// straight after a send can come too early.
+    boost::asio::awaitable<std::vector<stored>> read_queue(const message_queue& mq, const std::string& wire_topic,
+                                                           std::size_t at_least = 0)
+    {
+        co_return co_await read_at_least(at_least, [&] { return read_queue_once(mq, wire_topic); });
+    }
+
+    /// Every message of a topic, queue by queue over every broker of its route, once it holds at
+    /// least `at_least` of them (see read_queue).
+    boost::asio::awaitable<std::vector<stored>> read_topic(const std::string& wire_topic, const std::string& user_topic,
+                                                           std::size_t at_least = 0)
+    {
+        co_return co_await read_at_least(at_least, [&] { return read_topic_once(wire_topic, user_topic); });
+    }
+
+    boost::asio::awaitable<void> stop()
+    {
+        co_await client.async_stop(tuple_token);
+        co_await cluster.stop();
+    }
+
+    test_cluster cluster;
+    corocket::client client;
+
+private:
+    boost::asio::awaitable<std::vector<stored>> read_queue_once(const message_queue& mq, const std::string& wire_topic)
     {
         std::vector<stored> out;
         std::int64_t offset = 0;
@@ -148,29 +176,32 @@ public:
         co_return out;
     }
 
-    /// Every message of a topic, queue by queue over every broker of its route.
-    boost::asio::awaitable<std::vector<stored>> read_topic(const std::string& wire_topic, const std::string& user_topic)
+    boost::asio::awaitable<std::vector<stored>> read_topic_once(const std::string& wire_topic,
+                                                                const std::string& user_topic)
     {
         auto [ec, route] = co_await client.async_update_route(wire_topic, tuple_token);
         REQUIRE_FALSE(ec);
         std::vector<stored> out;
         for (const auto& mq : route.subscribe_queues(user_topic)) {
-            auto q = co_await read_queue(mq, wire_topic);
+            auto q = co_await read_queue_once(mq, wire_topic);
             out.insert(out.end(), q.begin(), q.end());
         }
         co_return out;
     }
 
-    boost::asio::awaitable<void> stop()
+    /// Reads with `read` until it returns `at_least` messages or 10 s have passed.
+    template <class Read>
+    static boost::asio::awaitable<std::vector<stored>> read_at_least(std::size_t at_least, Read read)
     {
-        co_await client.async_stop(tuple_token);
-        co_await cluster.stop();
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        auto out = co_await read();
+        while (out.size() < at_least && std::chrono::steady_clock::now() < end) {
+            co_await sleep_for(std::chrono::milliseconds(20));
+            out = co_await read();
+        }
+        co_return out;
     }
 
-    test_cluster cluster;
-    corocket::client client;
-
-private:
     static client_config config_with(const test_cluster& c, const std::function<void(client_config&)>& tweak)
     {
         auto cfg = c.client_config_for();

@@ -325,6 +325,7 @@ TEST_CASE("ordered sends: the same sharding key always lands on the same queue, 
         producer p(env.client, config_for("ProducerOrderedGroup"));
         REQUIRE_FALSE(p.start());
         std::map<std::string, std::set<message_queue>> queues_by_key;
+        std::map<message_queue, std::size_t> sent_to;
         for (int i = 0; i < 30; ++i) {
             const std::string key = "order-" + std::to_string(i % 3);
             message m(topic, key + "#" + std::to_string(i));
@@ -332,10 +333,11 @@ TEST_CASE("ordered sends: the same sharding key always lands on the same queue, 
             auto [ec, r] = co_await p.async_send(m, send_options::ordered(), tuple_token);
             REQUIRE_FALSE(ec);
             queues_by_key[key].insert(r.queue);
+            ++sent_to[r.queue];
         }
         for (const auto& [key, qs] : queues_by_key) {
             REQUIRE(qs.size() == 1);
-            auto stored = co_await env.read_queue(*qs.begin(), topic);
+            auto stored = co_await env.read_queue(*qs.begin(), topic, sent_to[*qs.begin()]);
             int last = -1;
             for (const auto& s : stored) {
                 if (!s.body.starts_with(key + "#"))
@@ -369,7 +371,7 @@ TEST_CASE("explicit queues, custom and random selectors")
         auto [ec1, r1] = co_await p.async_send(message(topic, "to q3"), send_options::to_queue(q3), tuple_token);
         REQUIRE_FALSE(ec1);
         CHECK(r1.queue.queue_id == 3);
-        auto stored = co_await env.read_queue(q3, topic);
+        auto stored = co_await env.read_queue(q3, topic, r1.queue_offset + 1);  // a fresh queue: offsets from 0
         CHECK(std::any_of(stored.begin(), stored.end(), [](auto& s) { return s.body == "to q3"; }));
 
         send_options last;
@@ -444,7 +446,7 @@ TEST_CASE("batches: one SEND_BATCH_MESSAGE, or several when over the size limit;
         CHECK(covered == 40);
 
         const message_queue q0{topic, r.queue.broker_name, 0};
-        auto stored = co_await env.read_queue(q0, topic);
+        auto stored = co_await env.read_queue(q0, topic, 50);
         REQUIRE(stored.size() == 50);
         for (int i = 0; i < 10; ++i) {
             CHECK(stored[i].body == "batch message " + std::to_string(i));
@@ -612,7 +614,7 @@ TEST_CASE("hundreds of sends in flight at once, pipelined, all stored once")
         CHECK(peak->peak_messages > 1);  // pipelined, not one after the other
         CHECK(ids.size() == n);
         CHECK(p.inflight_messages() == 0);
-        auto stored = co_await env.read_topic(topic, topic);
+        auto stored = co_await env.read_topic(topic, topic, n);
         CHECK(stored.size() == n);
         co_await p.async_stop(tuple_token);
         co_await env.stop();
