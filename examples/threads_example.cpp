@@ -22,7 +22,9 @@ namespace {
 
 asio::awaitable<bool> make_topic(cluster& cl, std::string namesrv, std::string topic)
 {
-    corocket::client admin(co_await asio::this_coro::executor, {.namesrv_addr = std::move(namesrv)});
+    corocket::client_config cfg;  // a named local: GCC 12 mis-destroys aggregate temporaries in coroutines
+    cfg.namesrv_addr = std::move(namesrv);
+    corocket::client admin(co_await asio::this_coro::executor, cfg);
     admin.start();
     const bool ok = co_await cl.create_topic(admin, topic, 6);
     co_await admin.async_stop(tuple_token);

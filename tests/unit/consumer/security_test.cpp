@@ -52,7 +52,9 @@ asio::awaitable<void> produce_and_consume(asio::io_context& ioc, testing::cluste
     }
     co_await pc.async_stop(tuple_token);
     // The final commit went through: a new member of the group would start after the 6 per queue.
-    pull_consumer reader(c, {.group = group});
+    pull_consumer_config reader_opts;  // a named local: GCC 12 mis-destroys aggregate temporaries in coroutines
+    reader_opts.group = group;
+    pull_consumer reader(c, reader_opts);
     auto [rec, route] = co_await c.async_route(topic, tuple_token);
     REQUIRE_FALSE(rec);
     for (const auto& q : route.publish_queues(topic)) {
