@@ -1,0 +1,254 @@
+// corocket producers send, a Java consumer and a corocket consumer (two groups) receive: every
+// field of every message is the same in both views and what corocket reported sending.
+#include "interop_env.hpp"
+#include "run_coro.hpp"
+
+#include <corocket/producer.hpp>
+#include <corocket/transactional_producer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+namespace asio = boost::asio;
+using namespace corocket;
+using namespace corocket::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+producer_config producer_for(std::string group)
+{
+    producer_config c;
+    c.group = std::move(group);
+    c.send_timeout = 15s;  // a loaded 2-core machine; Java's peer gets the same
+    return c;
+}
+
+asio::awaitable<sent_record> send_one(producer& p, message m, send_options opts = {}, sent_as kind = sent_as::plain)
+{
+    auto [ec, r] = co_await p.async_send(m, std::move(opts), tuple_token);
+    INFO(r.diag.to_string());
+    REQUIRE_FALSE(ec);
+    co_return sent_record{describe_sent(m, r.msg_id), describe(r), kind};
+}
+
+asio::awaitable<std::vector<sent_record>> send_batch(producer& p, std::vector<message> msgs)
+{
+    auto [ec, r] = co_await p.async_send_batch(msgs, tuple_token);
+    INFO(r.diag.to_string());
+    REQUIRE_FALSE(ec);
+    std::vector<sent_record> out;
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+        auto result = batch_member_result(describe(r), i);
+        out.push_back({describe_sent(msgs[i], text(result, "msgId")), std::move(result), sent_as::plain});
+    }
+    co_return out;
+}
+
+/// A one-way send reports no id: the one the consumers saw on the message with this body.
+sent_record sent_oneway(const message& m, const std::vector<json::object>& delivered)
+{
+    for (const auto& v : delivered)
+        if (text(v, "body") == base64(m.body())) {
+            const auto id = text(v, "msgId");
+            CHECK(id.size() == 32);  // corocket's UNIQ_KEY: IPv4, pid, class loader hash, time, counter
+            return {describe_sent(m, id), nullptr, sent_as::plain};
+        }
+    FAIL("the one-way message " << m.body() << " was not delivered");
+    return {};
+}
+
+message with_properties(message m, std::initializer_list<std::pair<std::string, std::string>> props)
+{
+    for (const auto& [k, v] : props)
+        m.set_property(k, v);
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("corocket → Java: plain, tags, keys, flag, user properties, one-way, batch, zlib")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            delivery_env env(ioc.get_executor());
+            co_await env.start("IopCjPlain");
+            producer p(env.sender, producer_for(unique_name("PG")));
+            REQUIRE_FALSE(p.start());
+            const auto& topic = env.topic;
+            std::vector<sent_record> sent;
+            sent.push_back(co_await send_one(p, message(topic, "plain")));
+            auto tagged = make_message(topic, "tagged", "TagA");
+            tagged.set_keys({"key-1", "key-2"});
+            tagged.set_flag(7);
+            sent.push_back(co_await send_one(p, tagged));
+            sent.push_back(co_await send_one(p, with_properties(message(topic, "properties"),
+                                                                {{"ключ", "значение = 1; 2 3"},
+                                                                 {"a=b", "c;d"},
+                                                                 {"with space", "  leading and trailing  "},
+                                                                 {"emoji", "😀 ✓"}})));
+            sent.push_back(co_await send_one(p, message(topic, text_body(10000, "zlib"))));
+            std::vector<message> batch;
+            for (int i = 0; i < 5; ++i)
+                batch.push_back(with_properties(make_message(topic, "batch-" + std::to_string(i), "", "bk" + std::to_string(i)),
+                                                {{"index", std::to_string(i)}}));
+            for (auto& s : co_await send_batch(p, batch))
+                sent.push_back(std::move(s));
+            const auto oneway = make_message(topic, "one-way", "OneWay", "ow");
+            {
+                auto [ec] = co_await p.async_send_oneway(oneway, tuple_token);
+                REQUIRE_FALSE(ec);
+            }
+            co_await env.wait_for(sent.size() + 1);
+            sent.push_back(sent_oneway(oneway, env.corocket_received()));
+            env.check(sent);
+            const auto java = env.java_received();
+            const auto* zip = find_message(java, text(sent[3].msg.at("props").as_object(), property_name::uniq_key));
+            REQUIRE(zip);
+            CHECK(zip->at("sysFlag").to_number<std::int64_t>() == (sys_flag::compressed | sys_flag::compression_zlib));
+            co_await p.async_stop(tuple_token);
+            co_await env.close();
+        },
+        interop_time_limit);
+}
+
+TEST_CASE("corocket → Java: a delay level")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            delivery_env env(ioc.get_executor());
+            co_await env.start("IopCjDelay");
+            producer p(env.sender, producer_for(unique_name("PG")));
+            REQUIRE_FALSE(p.start());
+            message m(env.topic, "delayed");
+            m.set_delay_level(1);
+            std::vector<sent_record> sent{co_await send_one(p, m, {}, sent_as::delayed)};
+            co_await env.wait_for(sent.size());
+            env.check(sent);
+            co_await p.async_stop(tuple_token);
+            co_await env.close();
+        },
+        interop_time_limit);
+}
+
+TEST_CASE("corocket → Java: ordered sends pick the queue Java's SelectMessageQueueByHash picks")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            delivery_env env(ioc.get_executor());
+            co_await env.start("IopCjOrder", 4);
+            producer p(env.sender, producer_for(unique_name("PG")));
+            REQUIRE_FALSE(p.start());
+            const std::vector<std::string> keys{"order-a", "order-b", "заказ", "😀", "k5", "k6"};
+            json::array wire_keys;
+            for (const auto& k : keys)
+                wire_keys.emplace_back(k);
+            auto java = co_await env.peer.call({{"op", "select"}, {"keys", wire_keys}, {"n", 4}});
+            std::vector<sent_record> sent;
+            std::map<std::string, std::vector<std::int64_t>> offsets_by_key;
+            for (int i = 0; i < 24; ++i) {
+                const auto& key = keys[i % keys.size()];
+                message m(env.topic, key + "#" + std::to_string(i));
+                m.set_sharding_key(key);
+                auto s = co_await send_one(p, m, send_options::ordered());
+                const auto& result = s.result.as_object();
+                INFO("key " << key);
+                CHECK(queue_of(result.at("queue")).queue_id == java.at("indexes").as_array().at(i % keys.size()).to_number<int>());
+                offsets_by_key[key].push_back(result.at("queueOffset").to_number<std::int64_t>());
+                sent.push_back(std::move(s));
+            }
+            for (const auto& [key, offsets] : offsets_by_key)
+                CHECK(std::is_sorted(offsets.begin(), offsets.end()));
+            co_await env.wait_for(sent.size());
+            env.check(sent);
+            co_await p.async_stop(tuple_token);
+            co_await env.close();
+        },
+        interop_time_limit);
+}
+
+TEST_CASE("corocket → Java: transactions — commit, rollback, and a half message the broker's check-back resolves")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            delivery_env env(ioc.get_executor());
+            co_await env.start("IopCjTx");
+            const auto& topic = env.topic;
+            std::vector<json::object> checked_views;
+            transactional_producer_config cfg;
+            cfg.producer = producer_for(unique_name("TPG"));
+            cfg.producer.topics = {topic};
+            transactional_producer tp(env.sender, cfg, [&](const message_view& half) {
+                checked_views.push_back(describe(half));
+                return transaction_state::commit;
+            });
+            REQUIRE_FALSE(tp.start());
+            auto send = [&](std::string body, transaction_state local, sent_as kind) -> asio::awaitable<sent_record> {
+                json::object as_sent;
+                auto [ec, r] = co_await tp.async_send_in_transaction(
+                    message(topic, body),
+                    [&](const message& m, const send_result&) {
+                        as_sent = describe_sent(m, m.property(property_name::uniq_key).value_or(""));
+                        return local;
+                    },
+                    tuple_token);
+                REQUIRE_FALSE(ec);
+                CHECK(r.state == local);
+                // corocket hands the local transaction the message with __transactionId__ (the
+                // half message's transaction id, the UNIQ_KEY on 4.x brokers); Java adds it only
+                // when the broker sent one. It is not sent: the broker does not have it.
+                auto& props = as_sent.at("props").as_object();
+                CHECK(text(props, property_name::transaction_id) == r.half.msg_id);
+                props.erase(property_name::transaction_id);
+                CHECK(r.half.transaction_id == r.half.msg_id);
+                CHECK_FALSE(r.half.offset_msg_id.empty());
+                co_return sent_record{std::move(as_sent), describe(r.half), kind};
+            };
+            auto committed = co_await send("commit", transaction_state::commit, sent_as::transactional);
+            auto rolled_back = co_await send("rollback", transaction_state::rollback, sent_as::transactional);
+            auto checked = co_await send("check", transaction_state::unknown, sent_as::checked);
+            // A Java half message of the same topic, for its checker's view to compare with ours.
+            co_await env.peer.call({{"op", "producer"}, {"id", "jt"}, {"group", unique_name("JTPG")}, {"tx", true},
+                                    {"check", "COMMIT_MESSAGE"}});
+            auto java_checked = co_await java_send(env.peer, "jt", "tx", {message(topic, "java check")},
+                                                   {{"local", "UNKNOW"}}, sent_as::checked);
+            std::vector<sent_record> sent{committed, checked, java_checked.front()};
+            co_await env.wait_for(sent.size());  // the broker checks back after 3-8 s
+            env.check(sent);
+            const auto rolled_back_id = text(rolled_back.msg.at("props").as_object(), property_name::uniq_key);
+            CHECK_FALSE(find_message(env.corocket_received(), rolled_back_id));
+            CHECK_FALSE(find_message(env.java_received(), rolled_back_id));
+            REQUIRE(checked_views.size() >= 1);
+            const auto checked_id = text(checked.msg.at("props").as_object(), property_name::uniq_key);
+            for (const auto& half : checked_views) {
+                INFO("checked: " << brief(half));
+                const auto& props = half.at("props").as_object();
+                CHECK(text(half, "topic") == topic);
+                CHECK(text(half, "body") == base64("check"));
+                CHECK(text(half, "msgId") == checked_id);
+                CHECK(text(props, property_name::tran_msg) == "true");
+                CHECK(text(props, property_name::pgroup) == cfg.producer.group);
+                CHECK(text(props, property_name::real_topic) == topic);
+                CHECK(std::to_string(half.at("queueId").to_number<int>()) == text(props, property_name::real_qid));
+                CHECK_FALSE(text(props, property_name::transaction_check_times).empty());
+                // The broker stores half messages with the transaction type cleared.
+                CHECK((half.at("sysFlag").to_number<std::int64_t>() & sys_flag::transaction_mask) == 0);
+            }
+            const auto java = env.java_received();
+            const auto* delivered = find_message(java, checked_id);
+            REQUIRE(delivered);
+            CHECK(delivered->at("preparedTransactionOffset") == checked_views.back().at("commitLogOffset"));
+            const auto java_checks = env.peer.messages("check", "jt");
+            REQUIRE(java_checks.size() >= 1);
+            check_same_half_message_shape(java_checks.back(), checked_views.back());
+            CHECK(tp.stats().answered >= 1);
+            co_await tp.async_stop(tuple_token);
+            co_await env.close();
+        },
+        interop_time_limit);
+}

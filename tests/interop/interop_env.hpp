@@ -1,0 +1,187 @@
+// What the interop tests share: corocket's messages, send results and queues written in the
+// JSON shape the Java peer prints them in (Peer.java's describe), field-by-field comparisons of
+// the two, and a corocket push consumer that records every message it is handed.
+#pragma once
+
+#include <corocket/client.hpp>
+#include <corocket/message.hpp>
+#include <corocket/push_consumer.hpp>
+#include <corocket/rebalance.hpp>
+#include <corocket/route.hpp>
+#include <corocket/send_result.hpp>
+
+#include "consumer_env.hpp"
+#include "java_peer.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// The first statement of every interop test case.
+#define INTEROP_OR_SKIP()                                                                              \
+    if (!corocket::test::interop_enabled()) {                                                         \
+        WARN("skipped: the interop suite runs against the real broker only (set COROCKET_NAMESRV)"); \
+        return;                                                                                        \
+    }
+
+namespace corocket::test {
+
+namespace json = boost::json;
+
+/// Time limit of one interop test case (JVM start, consumer starts, broker check-backs).
+inline constexpr std::chrono::seconds interop_time_limit{240};
+/// How long the tests wait for deliveries and settled assignments.
+inline constexpr std::chrono::seconds delivery_wait{60};
+
+std::string base64(std::string_view bytes);
+/// The string `o[key]` holds, empty when absent or not a string.
+std::string text(const json::object& o, std::string_view key);
+
+json::object queue_json(const message_queue& q);
+message_queue queue_of(const json::value& v);
+std::vector<message_queue> queues_of(const json::value& array);
+json::array queues_json(const std::vector<message_queue>& queues);
+
+/// A message as the peer's "send" command takes it.
+json::object to_peer(const message& m);
+
+/// What corocket delivered, as Peer.describe(MessageExt) prints a Java-delivered message.
+json::object describe(const message_view& m);
+/// What corocket sent, as Peer.describe(Message) prints a message after a Java send: `m` with the
+/// UNIQ_KEY the send gave it.
+json::object describe_sent(const message& m, std::string_view uniq_key);
+/// corocket's send result, as Peer.describe(SendResult).
+json::object describe(const send_result& r);
+
+/// The Java consumer and corocket present the same stored message alike: every field, every
+/// property (but the ones the Java consumer adds on delivery, see java_delivery_property, and
+/// the transactionId the Java consumer derives from UNIQ_KEY for a transactional message).
+void check_same_view(const json::object& java, const json::object& corocket);
+/// CONSUME_START_TIME, MIN_OFFSET, MAX_OFFSET: the Java consumer puts them on every message it
+/// hands to a listener; they are not stored.
+bool java_delivery_property(std::string_view name);
+
+/// How a message was sent (what check_delivered expects of where it was stored).
+enum class sent_as {
+    plain,
+    delayed,
+    transactional,  ///< committed by the sender after the half message was stored
+    checked,        ///< committed by the sender's checker when the broker checked back
+};
+
+/// `view` (a delivered message in describe shape, from either client) is what the sender
+/// described (`sent`: describe(Message) shape; `result`: describe(SendResult) shape or null for a
+/// one-way send): body, flag, tags, keys, every property the sender set, the ids; and the queue,
+/// offset and offset id the send result named, for what each kind of send names.
+void check_delivered(const json::object& view, const json::object& sent, const json::object* result, sent_as kind);
+
+/// One message a sender reported: the message after the send (describe(Message) shape), the
+/// send result (describe(SendResult) shape; null for one-way sends) and the kind of send.
+struct sent_record {
+    json::object msg;
+    json::value result;
+    sent_as kind = sent_as::plain;
+};
+
+/// The result of message `index` of a batch send: its own msgId, offsetMsgId and queue offset
+/// out of the comma-separated lists and the first offset the batch result holds.
+json::object batch_member_result(const json::object& batch_result, std::size_t index);
+
+/// Sends `msgs` through the peer's producer `producer` in `mode` ("sync", "oneway", "batch",
+/// "ordered" with extra {"key":...}, "tx" with extra {"local":...}); returns what it reported.
+boost::asio::awaitable<std::vector<sent_record>> java_send(java_peer& peer, std::string_view producer,
+                                                            std::string_view mode, const std::vector<message>& msgs,
+                                                            json::object extra = {}, sent_as kind = sent_as::plain);
+
+/// Every sent message was delivered exactly once to each of `java` and `corocket` (views of two
+/// consumer groups), the two views agree field by field, and each is what was sent.
+void check_all_delivered(const std::vector<sent_record>& sent, const std::vector<json::object>& java,
+                         const std::vector<json::object>& corocket);
+
+/// The JSON text of a description with a long body cut short (for test messages).
+std::string brief(const json::object& o);
+
+/// Two half messages the broker checked back, one shown by a Java checker, one by a corocket
+/// checker, are presented alike: the same fields and property names, and the same values where
+/// they do not depend on the message (topic, flags, hosts, the transaction properties).
+void check_same_half_message_shape(const json::object& java, const json::object& corocket);
+
+/// The message with this msgId (UNIQ_KEY), or nullptr.
+const json::object* find_message(const std::vector<json::object>& views, std::string_view msg_id);
+
+/// A compressible text body of `size` bytes.
+std::string text_body(std::size_t size, std::string_view seed);
+
+/// A corocket push consumer on a client of its own that records, in delivery order, every
+/// message it is handed (describe shape), and says success.
+class recording_consumer {
+public:
+    recording_consumer(boost::asio::any_io_executor ex, client_config cfg, push_options opts);
+    ~recording_consumer();
+
+    push_consumer& consumer() noexcept { return *consumer_; }
+    client& owner() noexcept { return client_; }
+    const std::string& client_id() const noexcept { return client_.client_id(); }
+    /// Subscribes and runs in the background.
+    void start(const std::string& topic, const std::string& expression = "*");
+    /// Stops the consumer and its client.
+    boost::asio::awaitable<void> stop();
+
+    std::vector<json::object> received;
+
+private:
+    client client_;
+    std::unique_ptr<push_consumer> consumer_;
+    bool running_ = false;
+    bool done_ = false;
+};
+
+/// A topic with two consumer groups on it, a Java consumer ("c" on the peer) and a corocket
+/// one, to compare their views of every message; a client for corocket producers; the peer for
+/// Java producers.
+class delivery_env {
+public:
+    explicit delivery_env(boost::asio::any_io_executor ex);
+
+    /// Creates the topic ("<prefix>_<n>"), starts the peer and both consumers. Java producers are
+    /// the test's to start (peer.call({{"op", "producer"}, ...})).
+    boost::asio::awaitable<void> start(std::string_view prefix, int queues = 4);
+    /// Waits until both consumers have at least `n` messages.
+    boost::asio::awaitable<void> wait_for(std::size_t n);
+    /// check_all_delivered on what both consumers received.
+    void check(const std::vector<sent_record>& sent) const;
+    std::vector<json::object> java_received() const { return peer.messages("recv", "c"); }
+    const std::vector<json::object>& corocket_received() const { return corocket->received; }
+    boost::asio::awaitable<void> close();
+
+    boost::asio::any_io_executor ex;
+    consumer_cluster cluster;
+    java_peer peer;
+    client sender;
+    std::string topic;
+    std::unique_ptr<recording_consumer> corocket;
+};
+
+/// corocket's allocation strategy for a spec the peer reads too (Peer.strategy): {"name": "AVG" |
+/// "AVG_BY_CIRCLE" | "CONSISTENT_HASH" (+ "virtualNodes") | "CONFIG" (+ "queues") | "MACHINE_ROOM"
+/// (+ "idcs") | "MACHINE_ROOM_NEARBY" (+ "inner", "brokerRooms")}. The nearby resolver is the
+/// peer's: a queue's room is brokerRooms[broker] if given, else the broker name before '@'; a
+/// client's room is its instance name (after the client id's first '@') up to the first '-'.
+allocate_strategy corocket_strategy(const json::object& spec);
+
+/// The consumer options the interop tests use (test_consumer_options: from the first offset,
+/// quick rebalances).
+push_options interop_push_options(std::string group);
+
+/// A client_config on `cluster` with instance name `instance` (empty: the default).
+client_config interop_client_config(const consumer_cluster& cluster, std::string instance = {});
+
+}  // namespace corocket::test
