@@ -412,9 +412,13 @@ void recording_consumer::start(const std::string& topic, const std::string& expr
     REQUIRE_FALSE(consumer_->subscribe(topic, expression));
     running_ = true;
     consumer_->async_run(make_consume_handler([this](std::span<const message_view> batch) {
-                             for (const auto& m : batch)
+                             auto status = consume_status::success;
+                             for (const auto& m : batch) {
                                  received.push_back(describe(m));
-                             return consume_status::success;
+                                 if (answer(m) == consume_status::retry_later)
+                                     status = consume_status::retry_later;
+                             }
+                             return status;
                          }),
                          [this](error_code ec) {
                              CHECK_FALSE(ec);

@@ -20,6 +20,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -121,7 +122,7 @@ const json::object* find_message(const std::vector<json::object>& views, std::st
 std::string text_body(std::size_t size, std::string_view seed);
 
 /// A corocket push consumer on a client of its own that records, in delivery order, every
-/// message it is handed (describe shape), and says success.
+/// message it is handed (describe shape), and answers what `answer` says (success by default).
 class recording_consumer {
 public:
     recording_consumer(boost::asio::any_io_executor ex, client_config cfg, push_options opts);
@@ -136,6 +137,9 @@ public:
     boost::asio::awaitable<void> stop();
 
     std::vector<json::object> received;
+    std::function<consume_status(const message_view&)> answer = [](const message_view&) {
+        return consume_status::success;
+    };
 
 private:
     client client_;

@@ -41,18 +41,20 @@ struct member {
     json::object strategy;
     std::string java_id;                        // empty for a corocket member
     std::unique_ptr<recording_consumer> corocket;  // null for a Java member
+    bool active = true;                          // false once it left the group (see leave)
 };
 
 class mixed_group {
 public:
     mixed_group(asio::io_context& ioc) : ex_(ioc.get_executor()), cluster(ex_), peer(ex_, cluster.namesrv()), sender(ex_, cluster.config()) {}
 
-    /// Creates the topic and starts the peer with a Java producer "p".
-    asio::awaitable<void> start(std::string_view prefix, int queues)
+    /// Creates the topic (or uses `existing`) and starts the peer with a Java producer "p".
+    asio::awaitable<void> start(std::string_view prefix, int queues, std::string existing = {})
     {
-        topic = unique_name(prefix);
+        topic = existing.empty() ? unique_name(prefix) : existing;
         group = unique_name("CGM");
         sender.start();
+        queue_count = queues;
         co_await cluster.create_topic(topic, queues);
         co_await peer.start();
         co_await peer.call({{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}});
@@ -104,7 +106,8 @@ public:
     {
         std::vector<std::string> cids;
         for (const auto& m : members)
-            cids.push_back(m.cid);
+            if (m.active)
+                cids.push_back(m.cid);
         std::sort(cids.begin(), cids.end());
         std::vector<queue_list> out(members.size());
         for (const auto& t : topics) {
@@ -113,6 +116,8 @@ public:
             auto mq_all = route.subscribe_queues(t);
             std::sort(mq_all.begin(), mq_all.end());
             for (std::size_t i = 0; i < members.size(); ++i) {
+                if (!members[i].active)
+                    continue;
                 auto reply = co_await peer.call({{"op", "allocate"},
                                                  {"strategy", members[i].strategy},
                                                  {"group", group},
@@ -143,6 +148,8 @@ public:
             bool all = true;
             last.clear();
             for (std::size_t i = 0; i < members.size(); ++i) {
+                if (!members[i].active)
+                    continue;
                 const auto now = co_await held(members[i], topics);
                 last += members[i].cid + ": " + queues_text(now) + "\n";
                 all = all && now == expected[i];
@@ -157,6 +164,38 @@ public:
             want += members[i].cid + ": " + queues_text(expected[i]) + "\n";
         INFO("expected:\n" << want << "held:\n" << last);
         REQUIRE(settled);
+    }
+
+    /// Member `i` leaves the group: a Java member shuts down, a corocket one stops (both commit
+    /// their offsets and unregister). What it received stays.
+    asio::awaitable<void> leave(std::size_t i)
+    {
+        auto& m = members[i];
+        if (m.corocket)
+            co_await m.corocket->stop();
+        else
+            co_await peer.call({{"op", "shutdown"}, {"id", m.java_id}});
+        m.active = false;
+    }
+
+    /// Waits until the broker holds the group's committed offset at the end of every queue.
+    asio::awaitable<void> wait_all_committed()
+    {
+        for (int q = 0; q < queue_count; ++q) {
+            const auto end = co_await cluster.max_offset(topic, q);
+            const bool committed = co_await cluster.wait_committed(group, topic, q, end, delivery_wait);
+            INFO("queue " << q << ": committed offset " << end);
+            CHECK(committed);
+        }
+    }
+
+    /// The member that holds `q` (by `expected`), or nullptr.
+    member* owner(const std::vector<queue_list>& expected, const message_queue& q)
+    {
+        for (std::size_t i = 0; i < members.size(); ++i)
+            if (std::binary_search(expected[i].begin(), expected[i].end(), q))
+                return &members[i];
+        return nullptr;
     }
 
     /// What member `i` received, in order.
@@ -201,7 +240,7 @@ public:
     asio::awaitable<void> close()
     {
         for (auto& m : members)
-            if (m.corocket)
+            if (m.corocket && m.active)
                 co_await m.corocket->stop();
         co_await sender.async_stop(tuple_token);
         co_await peer.close();
@@ -217,6 +256,7 @@ public:
     client sender;
     std::string topic;
     std::string group;
+    int queue_count = 0;
     std::vector<member> members;
 };
 
@@ -317,4 +357,260 @@ TEST_CASE("mixed group, clustering: AllocateMachineRoomNearby over AllocateMessa
     clustering_case("MACHINE_ROOM_NEARBY", [](std::size_t, const std::string&, const std::string& broker) {
         return json::object{{"name", "MACHINE_ROOM_NEARBY"}, {"inner", named("AVG")}, {"brokerRooms", {{broker, "roomA"}}}};
     });
+}
+
+TEST_CASE("mixed orderly group: every key's messages consumed in order, by the one member owning its queue")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            mixed_group g(ioc);
+            co_await g.start("IopMixOrd", 4);
+            co_await g.add_java("roomA-j0", named("AVG"), {{"orderly", true}});
+            auto opts = interop_push_options(g.group);
+            opts.orderly = true;
+            opts.lock_renew_interval = 500ms;
+            g.add_corocket("roomA-c0", named("AVG"), opts);
+            const std::set<std::string> topics{g.topic, "%RETRY%" + g.group};
+            co_await sleep_for(1s);  // the retry topic is created by the members' first heartbeats
+            const auto expected = co_await g.expected_split(topics);
+            co_await g.wait_settled(expected, topics);
+            // Each key's first half comes from the Java producer (SelectMessageQueueByHash), its
+            // second half from corocket's (queue_selectors::by_sharding_key): one queue, in order.
+            producer p(g.sender, {.group = unique_name("PGC"), .send_timeout = 15s});
+            REQUIRE_FALSE(p.start());
+            const std::vector<std::string> keys{"k0", "k1", "k2", "k3", "ключ", "😀", "k6", "k7"};
+            std::map<std::string, std::pair<std::string, int>> key_and_seq;  // by msgId
+            std::set<std::string> ids;
+            for (int seq = 0; seq < 10; ++seq)
+                for (const auto& key : keys) {
+                    const auto body = key + "#" + std::to_string(seq);
+                    std::string id;
+                    if (seq < 5) {
+                        auto s = co_await java_send(g.peer, "p", "ordered", {message(g.topic, body)}, {{"key", key}});
+                        id = text(s.front().msg.at("props").as_object(), property_name::uniq_key);
+                    } else {
+                        message m(g.topic, body);
+                        m.set_sharding_key(key);
+                        auto [ec, r] = co_await p.async_send(m, send_options::ordered(), tuple_token);
+                        REQUIRE_FALSE(ec);
+                        id = r.msg_id;
+                    }
+                    key_and_seq[id] = {key, seq};
+                    ids.insert(id);
+                }
+            co_await p.async_stop(tuple_token);
+            co_await g.wait_received(ids);
+            std::map<std::string, std::set<std::size_t>> members_of_key;
+            for (std::size_t i = 0; i < g.members.size(); ++i) {
+                std::map<std::string, std::vector<int>> seqs;
+                for (const auto& v : g.received(i)) {
+                    const auto& [key, seq] = key_and_seq.at(text(v, "msgId"));
+                    seqs[key].push_back(seq);
+                    members_of_key[key].insert(i);
+                }
+                for (const auto& [key, got] : seqs) {
+                    INFO("member " << g.members[i].cid << ", key " << key);
+                    CHECK(got == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+                }
+            }
+            for (const auto& key : keys) {
+                INFO("key " << key);
+                CHECK(members_of_key[key].size() == 1);
+            }
+            co_await g.close();
+        },
+        interop_time_limit);
+}
+
+TEST_CASE("mixed broadcasting group: every member gets every message once")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            mixed_group g(ioc);
+            co_await g.start("IopMixBc", 4);
+            co_await g.add_java("roomA-j0", named("AVG"), {{"model", "BROADCASTING"}});
+            auto opts = interop_push_options(g.group);
+            opts.model = message_model::broadcasting;
+            opts.offset_store_dir = std::string(COROCKET_INTEROP_OUT_DIR) + "/corocket-offsets";
+            g.add_corocket("roomA-c0", named("AVG"), opts);
+            // Every member holds every queue of the topic (and, broadcasting, no %RETRY% queue).
+            const std::set<std::string> topics{g.topic, "%RETRY%" + g.group};
+            auto [ec, route] = co_await g.sender.async_route(g.topic, tuple_token);
+            REQUIRE_FALSE(ec);
+            auto all = route.subscribe_queues(g.topic);
+            std::sort(all.begin(), all.end());
+            co_await g.wait_settled({all, all}, topics);
+            const auto ids = co_await g.send_from_both(10);
+            for (std::size_t i = 0; i < g.members.size(); ++i) {
+                const bool all_arrived = co_await wait_until(
+                    [&] {
+                        std::set<std::string> got;
+                        for (const auto& v : g.received(i))
+                            got.insert(text(v, "msgId"));
+                        return std::includes(got.begin(), got.end(), ids.begin(), ids.end());
+                    },
+                    delivery_wait);
+                INFO("member " << g.members[i].cid);
+                CHECK(all_arrived);
+                std::map<std::string, int> deliveries;
+                for (const auto& v : g.received(i))
+                    ++deliveries[text(v, "msgId")];
+                for (const auto& [id, n] : deliveries)
+                    CHECK(n == 1);
+            }
+            co_await g.close();
+        },
+        interop_time_limit);
+}
+
+namespace {
+
+/// A Java and a corocket member that reject every first delivery (RECONSUME_LATER): the
+/// messages come back through %RETRY%<group>, to the member owning its one queue: the Java
+/// member when `java_owns_retry` (its instance name sorts first), else the corocket one.
+asio::awaitable<std::vector<queue_list>> start_rejecting_members(mixed_group& g, bool java_owns_retry)
+{
+    co_await g.add_java(java_owns_retry ? "a-j" : "b-j", named("AVG"), {{"reject", "FIRST"}});
+    g.add_corocket(java_owns_retry ? "b-c" : "a-c", named("AVG"), interop_push_options(g.group));
+    g.members[1].corocket->answer = [](const message_view& m) {
+        return m.reconsume_times() == 0 ? consume_status::retry_later : consume_status::success;
+    };
+    const std::set<std::string> topics{g.topic, "%RETRY%" + g.group};
+    co_await sleep_for(1s);  // the retry topic is created by the members' first heartbeats
+    auto expected = co_await g.expected_split(topics);
+    co_await g.wait_settled(expected, topics);
+    const auto* retry_owner = g.owner(expected, {"%RETRY%" + g.group, g.cluster.broker_name(), 0});
+    INFO("the %RETRY% queue's owner decides which client presents the retried messages");
+    REQUIRE(retry_owner);
+    REQUIRE(retry_owner->java_id.empty() != java_owns_retry);
+    co_return expected;
+}
+
+/// Member `i`'s delivery of `id` with `reconsume_times`, or nullptr.
+const json::object* delivery(const std::vector<json::object>& received, const std::string& id, int reconsume_times)
+{
+    for (const auto& v : received)
+        if (text(v, "msgId") == id && v.at("reconsumeTimes").to_number<int>() == reconsume_times)
+            return &v;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("mixed groups: rejected messages come back through %RETRY% alike, sent back by either client, shown by either")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            // Two groups on one 2-queue topic; in each, the Java and the corocket member own one
+            // queue each, and the retried messages go to Java in the first, to corocket in the second.
+            mixed_group java_shows(ioc), corocket_shows(ioc);
+            co_await java_shows.start("IopMixRetry", 2);
+            co_await corocket_shows.start("", 2, java_shows.topic);
+            co_await start_rejecting_members(java_shows, true);
+            co_await start_rejecting_members(corocket_shows, false);
+            const auto ids = co_await java_shows.send_from_both(2);  // Java's go round robin, so do corocket's
+            // Every delivery of each group; the retries only by the member owning the %RETRY% queue.
+            auto all_of = [](const mixed_group& g) {
+                auto out = g.received(0);
+                for (auto& v : g.received(1))
+                    out.push_back(std::move(v));
+                return out;
+            };
+            std::vector<json::object> java_all, corocket_all;
+            const bool retried = co_await wait_until(
+                [&] {
+                    java_all = all_of(java_shows), corocket_all = all_of(corocket_shows);
+                    return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
+                        return delivery(java_all, id, 1) && delivery(corocket_all, id, 1);
+                    });
+                },
+                delivery_wait);
+            REQUIRE(retried);
+            const auto not_shown_by_corocket = java_shows.received(1), not_shown_by_java = corocket_shows.received(0);
+            for (const auto& id : ids) {
+                const auto* first = delivery(java_all, id, 0);
+                const auto* by_java = delivery(java_all, id, 1);
+                const auto* by_corocket = delivery(corocket_all, id, 1);
+                REQUIRE(first);
+                REQUIRE(by_java);
+                REQUIRE(by_corocket);
+                CHECK_FALSE(delivery(not_shown_by_corocket, id, 1));
+                CHECK_FALSE(delivery(not_shown_by_java, id, 1));
+                INFO("first delivery: " << brief(*first));
+                INFO("retried, shown by Java: " << brief(*by_java));
+                INFO("retried, shown by corocket: " << brief(*by_corocket));
+                for (const auto* retry : {by_java, by_corocket}) {
+                    CHECK(text(*retry, "topic") == java_shows.topic);  // presented under the original topic
+                    CHECK(text(*retry, "body") == text(*first, "body"));
+                    CHECK(text(retry->at("props").as_object(), property_name::retry_topic) == java_shows.topic);
+                    CHECK(text(retry->at("props").as_object(), property_name::origin_message_id) ==
+                          text(*first, "offsetMsgId"));
+                }
+                // Both stores of the retry hold the same: only the group names and where and when
+                // each was stored differ.
+                auto comparable = [](json::object v, const mixed_group& g) {
+                    for (auto k : {"queueOffset", "offsetMsgId", "commitLogOffset", "storeTimestamp", "bornTimestamp",
+                                   "bornHost", "storeSize", "storedBodyCrc"})
+                        v.erase(k);
+                    auto& props = v.at("props").as_object();
+                    CHECK(text(props, property_name::real_topic) == "%RETRY%" + g.group);
+                    props.erase(property_name::real_topic);
+                    return v;
+                };
+                check_same_view(comparable(*by_java, java_shows), comparable(*by_corocket, corocket_shows));
+            }
+            co_await java_shows.close();
+            co_await corocket_shows.close();
+        },
+        interop_time_limit);
+}
+
+TEST_CASE("mixed group: queues handed over between Java and corocket members resume at the committed offsets")
+{
+    INTEROP_OR_SKIP();
+    run_coro(
+        [](asio::io_context& ioc) -> asio::awaitable<void> {
+            mixed_group g(ioc);
+            co_await g.start("IopMixHand", 4);
+            const std::set<std::string> topics{g.topic};
+            auto settle = [&]() -> asio::awaitable<void> {
+                co_await g.wait_settled(co_await g.expected_split(topics), topics);
+            };
+            std::set<std::string> ids;
+            auto send_and_consume = [&]() -> asio::awaitable<void> {
+                const auto batch = co_await g.send_from_both(5);
+                co_await g.wait_received(batch);
+                co_await g.wait_all_committed();  // so that no hand-over can deliver a message twice
+                ids.insert(batch.begin(), batch.end());
+            };
+            co_await g.add_java("a-j0", named("AVG"));
+            g.add_corocket("b-c0", named("AVG"), interop_push_options(g.group));
+            co_await settle();
+            co_await send_and_consume();
+            // The Java member leaves: corocket takes its queues at the offsets Java committed.
+            co_await g.leave(0);
+            co_await settle();
+            co_await send_and_consume();
+            // A Java member joins, then corocket leaves: Java takes over at corocket's offsets.
+            co_await g.add_java("a-j1", named("AVG"));
+            co_await settle();
+            co_await send_and_consume();
+            co_await g.leave(1);
+            co_await settle();
+            co_await send_and_consume();
+            std::map<std::string, int> deliveries;
+            for (std::size_t i = 0; i < g.members.size(); ++i)
+                for (const auto& v : g.received(i))
+                    ++deliveries[text(v, "msgId")];
+            CHECK(deliveries.size() == ids.size());
+            for (const auto& id : ids) {
+                INFO("message " << id);
+                CHECK(deliveries[id] == 1);
+            }
+            co_await g.close();
+        },
+        interop_time_limit);
 }

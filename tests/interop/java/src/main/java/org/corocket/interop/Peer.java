@@ -215,9 +215,12 @@ public final class Peer {
                 return ConsumeOrderlyStatus.SUCCESS;
             });
         } else {
+            // "reject": "FIRST" answers RECONSUME_LATER to every first delivery (reconsumeTimes 0).
+            boolean rejectFirst = "FIRST".equals(cmd.getString("reject"));
             c.registerMessageListener((MessageListenerConcurrently) (list, ctx) -> {
                 list.forEach(m -> received(id, m));
-                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                boolean reject = rejectFirst && list.stream().anyMatch(m -> m.getReconsumeTimes() == 0);
+                return reject ? ConsumeConcurrentlyStatus.RECONSUME_LATER : ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
             });
         }
         c.start();
