@@ -2,7 +2,6 @@
 // classes, on many generated inputs (the peer runs the Java algorithms; no broker involved
 // beyond the peer's start).
 #include "interop_env.hpp"
-#include "run_coro.hpp"
 
 #include <corocket/producer.hpp>
 
@@ -112,7 +111,7 @@ std::string queues_text(const std::vector<message_queue>& qs)
 TEST_CASE("allocation strategies: corocket's split equals the Java classes' on generated groups")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             java_peer peer(ioc.get_executor(), std::getenv("COROCKET_NAMESRV"));
             co_await peer.start();
@@ -138,14 +137,13 @@ TEST_CASE("allocation strategies: corocket's split equals the Java classes' on g
                     }
             }
             co_await peer.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("hash selector: corocket picks SelectMessageQueueByHash's queue for every key")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             java_peer peer(ioc.get_executor(), std::getenv("COROCKET_NAMESRV"));
             co_await peer.start();
@@ -168,6 +166,5 @@ TEST_CASE("hash selector: corocket picks SelectMessageQueueByHash's queue for ev
                 }
             }
             co_await peer.close();
-        },
-        interop_time_limit);
+        });
 }

@@ -1,7 +1,6 @@
 // corocket producers send, a Java consumer and a corocket consumer (two groups) receive: every
 // field of every message is the same in both views and what corocket reported sending.
 #include "interop_env.hpp"
-#include "run_coro.hpp"
 
 #include <corocket/producer.hpp>
 #include <corocket/transactional_producer.hpp>
@@ -71,7 +70,7 @@ message with_properties(message m, std::initializer_list<std::pair<std::string, 
 TEST_CASE("corocket → Java: plain, tags, keys, flag, user properties, one-way, batch, zlib")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopCjPlain");
@@ -110,14 +109,13 @@ TEST_CASE("corocket → Java: plain, tags, keys, flag, user properties, one-way,
             CHECK(zip->at("sysFlag").to_number<std::int64_t>() == (sys_flag::compressed | sys_flag::compression_zlib));
             co_await p.async_stop(tuple_token);
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("corocket → Java: a delay level")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopCjDelay");
@@ -130,14 +128,13 @@ TEST_CASE("corocket → Java: a delay level")
             env.check(sent);
             co_await p.async_stop(tuple_token);
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("corocket → Java: ordered sends pick the queue Java's SelectMessageQueueByHash picks")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopCjOrder", 4);
@@ -167,14 +164,13 @@ TEST_CASE("corocket → Java: ordered sends pick the queue Java's SelectMessageQ
             env.check(sent);
             co_await p.async_stop(tuple_token);
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("corocket → Java: transactions — commit, rollback, and a half message the broker's check-back resolves")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopCjTx");
@@ -249,6 +245,42 @@ TEST_CASE("corocket → Java: transactions — commit, rollback, and a half mess
             CHECK(tp.stats().answered >= 1);
             co_await tp.async_stop(tuple_token);
             co_await env.close();
-        },
-        interop_time_limit);
+        });
+}
+
+TEST_CASE("compression: 4095 bytes stored as sent, 4096 zlib-compressed to the same bytes, by either producer")
+{
+    INTEROP_OR_SKIP();
+    run_interop([](asio::io_context& ioc) -> asio::awaitable<void> {
+        delivery_env env(ioc.get_executor());
+        co_await env.start("IopCjZipEdge");
+        co_await env.peer.call({{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}});
+        producer p(env.sender, producer_for(unique_name("PG")));
+        REQUIRE_FALSE(p.start());
+        std::vector<sent_record> sent;
+        for (std::size_t size : {4095, 4096}) {
+            const message m(env.topic, text_body(size, "edge"));
+            sent.push_back(co_await send_one(p, m));
+            sent.push_back((co_await java_send(env.peer, "p", "sync", {m})).front());
+        }
+        co_await env.wait_for(sent.size());
+        env.check(sent);
+        const auto& views = env.corocket_received();
+        auto stored = [&](const sent_record& s) {
+            const auto* v = find_message(views, text(s.msg.at("props").as_object(), property_name::uniq_key));
+            REQUIRE(v);
+            return *v;
+        };
+        for (std::size_t i = 0; i < sent.size(); i += 2) {
+            const auto by_corocket = stored(sent[i]), by_java = stored(sent[i + 1]);
+            INFO("corocket's: " << brief(by_corocket));
+            INFO("Java's:     " << brief(by_java));
+            const std::int64_t zlib = sys_flag::compressed | sys_flag::compression_zlib;
+            CHECK(by_corocket.at("sysFlag").to_number<std::int64_t>() == (i == 0 ? 0 : zlib));
+            CHECK(by_java.at("sysFlag") == by_corocket.at("sysFlag"));
+            CHECK(by_java.at("storedBodyCrc") == by_corocket.at("storedBodyCrc"));  // the same stored bytes
+        }
+        co_await p.async_stop(tuple_token);
+        co_await env.close();
+    });
 }

@@ -1,5 +1,6 @@
 #include "interop_env.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
@@ -76,6 +77,26 @@ std::int64_t commit_log_offset_of(std::string_view offset_msg_id)
 }
 
 }  // namespace
+
+void run_interop(std::function<asio::awaitable<void>(asio::io_context&)> body)
+{
+    asio::io_context ioc{1};
+    bool done = false;
+    std::exception_ptr error;
+    asio::co_spawn(ioc, body(ioc), [&](std::exception_ptr e) {
+        done = true;
+        error = e;
+    });
+    const auto end = std::chrono::steady_clock::now() + interop_time_limit;
+    while (!done && ioc.run_one_until(end) > 0) {
+    }
+    // Let whatever the body closed finish its own loops (as run_coro does).
+    ioc.restart();
+    ioc.run_for(std::chrono::seconds(2));
+    if (error)
+        std::rethrow_exception(error);
+    REQUIRE(done);
+}
 
 std::string base64(std::string_view bytes)
 {
@@ -410,6 +431,17 @@ recording_consumer::~recording_consumer() = default;
 void recording_consumer::start(const std::string& topic, const std::string& expression)
 {
     REQUIRE_FALSE(consumer_->subscribe(topic, expression));
+    run();
+}
+
+void recording_consumer::start_sql92(const std::string& topic, const std::string& expression)
+{
+    REQUIRE_FALSE(consumer_->subscribe_sql92(topic, expression));
+    run();
+}
+
+void recording_consumer::run()
+{
     running_ = true;
     consumer_->async_run(make_consume_handler([this](std::span<const message_view> batch) {
                              auto status = consume_status::success;

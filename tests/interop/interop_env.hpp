@@ -14,6 +14,7 @@
 #include "java_peer.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -39,8 +40,14 @@ namespace json = boost::json;
 
 /// Time limit of one interop test case (JVM start, consumer starts, broker check-backs).
 inline constexpr std::chrono::seconds interop_time_limit{240};
-/// How long the tests wait for deliveries and settled assignments.
-inline constexpr std::chrono::seconds delivery_wait{60};
+/// How long the tests wait for deliveries and settled assignments (a retry takes 10 s, a
+/// check-back up to 8 s on the real broker).
+inline constexpr std::chrono::seconds delivery_wait{30};
+
+/// Runs a test coroutine like run_coro, under interop_time_limit, but returns as soon as it has
+/// finished: a failed REQUIRE leaves consumers running that would keep run_coro's io_context
+/// busy until the limit.
+void run_interop(std::function<boost::asio::awaitable<void>(boost::asio::io_context&)> body);
 
 std::string base64(std::string_view bytes);
 /// The string `o[key]` holds, empty when absent or not a string.
@@ -131,8 +138,9 @@ public:
     push_consumer& consumer() noexcept { return *consumer_; }
     client& owner() noexcept { return client_; }
     const std::string& client_id() const noexcept { return client_.client_id(); }
-    /// Subscribes and runs in the background.
+    /// Subscribes (with a tag expression, or an SQL92 one) and runs in the background.
     void start(const std::string& topic, const std::string& expression = "*");
+    void start_sql92(const std::string& topic, const std::string& expression);
     /// Stops the consumer and its client.
     boost::asio::awaitable<void> stop();
 
@@ -142,6 +150,8 @@ public:
     };
 
 private:
+    void run();
+
     client client_;
     std::unique_ptr<push_consumer> consumer_;
     bool running_ = false;

@@ -1,7 +1,6 @@
 // The Java producer sends, a corocket consumer and a Java consumer (two groups) receive: every
 // field of every message is the same in both views and what the Java producer reported sending.
 #include "interop_env.hpp"
-#include "run_coro.hpp"
 
 #include <corocket/producer.hpp>
 
@@ -42,7 +41,7 @@ asio::awaitable<void> start_java_producer(java_peer& peer, json::object extra = 
 /// clients; the broker stored it compressed, with the type's bits in sysFlag.
 void java_compressed_body(std::string type, std::int64_t stored_sys_flag)
 {
-    run_coro(
+    run_interop(
         [&](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcZip" + type);
@@ -59,8 +58,7 @@ void java_compressed_body(std::string type, std::int64_t stored_sys_flag)
                     CHECK(v.at("storedBodyCrc") != v.at("bodyCrc"));  // the CRC of the stored (compressed) bytes
                 }
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 }  // namespace
@@ -68,7 +66,7 @@ void java_compressed_body(std::string type, std::int64_t stored_sys_flag)
 TEST_CASE("Java → corocket: plain, tags, keys, flag, user properties, one-way, batch")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcPlain");
@@ -95,8 +93,7 @@ TEST_CASE("Java → corocket: plain, tags, keys, flag, user properties, one-way,
             co_await env.wait_for(sent.size());
             env.check(sent);
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("Java → corocket: a zlib-compressed body")
@@ -122,7 +119,7 @@ TEST_CASE("Java → corocket: a ZSTD-compressed body")
 TEST_CASE("Java → corocket: a delay level")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcDelay");
@@ -135,14 +132,13 @@ TEST_CASE("Java → corocket: a delay level")
             for (const auto& v : env.corocket_received())
                 CHECK(text(v.at("props").as_object(), property_name::delay) == "1");
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("Java → corocket: ordered sends land where corocket's hash selector puts the same key")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcOrder", 4);
@@ -170,14 +166,13 @@ TEST_CASE("Java → corocket: ordered sends land where corocket's hash selector 
             co_await env.wait_for(sent.size());
             env.check(sent);
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("Java → corocket: transactions — commit, rollback, and a commit by the Java checker")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcTx");
@@ -216,6 +211,5 @@ TEST_CASE("Java → corocket: transactions — commit, rollback, and a commit by
             REQUIRE(delivered);
             CHECK(delivered->at("preparedTransactionOffset") == checks.back().at("commitLogOffset"));
             co_await env.close();
-        },
-        interop_time_limit);
+        });
 }

@@ -3,7 +3,6 @@
 // once, by the member owning its queue; an orderly group keeps each queue in order; in a
 // broadcasting group every member gets everything.
 #include "interop_env.hpp"
-#include "run_coro.hpp"
 
 #include <corocket/producer.hpp>
 
@@ -266,7 +265,7 @@ public:
 using strategy_maker = std::function<json::object(std::size_t, const std::string&, const std::string&)>;
 void clustering_case(std::string_view name, strategy_maker strategy_of, bool retry_topic = true)
 {
-    run_coro(
+    run_interop(
         [&](asio::io_context& ioc) -> asio::awaitable<void> {
             mixed_group g(ioc);
             co_await g.start("IopMix", 6);
@@ -302,8 +301,7 @@ void clustering_case(std::string_view name, strategy_maker strategy_of, bool ret
                 CHECK(deliveries[id] == 1);
             }
             co_await g.close();
-        },
-        interop_time_limit);
+        });
 }
 
 json::object named(std::string name) { return {{"name", std::move(name)}}; }
@@ -362,7 +360,7 @@ TEST_CASE("mixed group, clustering: AllocateMachineRoomNearby over AllocateMessa
 TEST_CASE("mixed orderly group: every key's messages consumed in order, by the one member owning its queue")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             mixed_group g(ioc);
             co_await g.start("IopMixOrd", 4);
@@ -419,14 +417,13 @@ TEST_CASE("mixed orderly group: every key's messages consumed in order, by the o
                 CHECK(members_of_key[key].size() == 1);
             }
             co_await g.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("mixed broadcasting group: every member gets every message once")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             mixed_group g(ioc);
             co_await g.start("IopMixBc", 4);
@@ -461,8 +458,7 @@ TEST_CASE("mixed broadcasting group: every member gets every message once")
                     CHECK(n == 1);
             }
             co_await g.close();
-        },
-        interop_time_limit);
+        });
 }
 
 namespace {
@@ -502,7 +498,7 @@ const json::object* delivery(const std::vector<json::object>& received, const st
 TEST_CASE("mixed groups: rejected messages come back through %RETRY% alike, sent back by either client, shown by either")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             // Two groups on one 2-queue topic; in each, the Java and the corocket member own one
             // queue each, and the retried messages go to Java in the first, to corocket in the second.
@@ -564,14 +560,13 @@ TEST_CASE("mixed groups: rejected messages come back through %RETRY% alike, sent
             }
             co_await java_shows.close();
             co_await corocket_shows.close();
-        },
-        interop_time_limit);
+        });
 }
 
 TEST_CASE("mixed group: queues handed over between Java and corocket members resume at the committed offsets")
 {
     INTEROP_OR_SKIP();
-    run_coro(
+    run_interop(
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             mixed_group g(ioc);
             co_await g.start("IopMixHand", 4);
@@ -611,6 +606,5 @@ TEST_CASE("mixed group: queues handed over between Java and corocket members res
                 CHECK(deliveries[id] == 1);
             }
             co_await g.close();
-        },
-        interop_time_limit);
+        });
 }

@@ -203,6 +203,10 @@ public final class Peer {
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.setMessageModel(MessageModel.valueOf(cmd.getString("model") == null ? "CLUSTERING" : cmd.getString("model")));
         c.setPersistConsumerOffsetInterval(500);
+        if (cmd.containsKey("threads")) {  // 1: messages of a queue handled one by one, in order
+            c.setConsumeThreadMin(cmd.getIntValue("threads"));
+            c.setConsumeThreadMax(cmd.getIntValue("threads"));
+        }
         if (cmd.containsKey("strategy"))
             c.setAllocateMessageQueueStrategy(strategy(cmd.getJSONObject("strategy")));
         if (cmd.containsKey("sql"))
