@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <boost/json/value_from.hpp>
 
 #include <algorithm>
 #include <random>
@@ -98,14 +97,6 @@ std::vector<json::object> strategies_for(const std::vector<message_queue>& mq_al
     };
 }
 
-std::string queues_text(const std::vector<message_queue>& qs)
-{
-    std::string out;
-    for (const auto& q : qs)
-        out += q.to_string() + " ";
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("allocation strategies: corocket's split equals the Java classes' on generated groups")
@@ -167,4 +158,22 @@ TEST_CASE("hash selector: corocket picks SelectMessageQueueByHash's queue for ev
             }
             co_await peer.close();
         });
+}
+
+TEST_CASE("reserved property names: every name the Java client refuses as a user property, corocket refuses")
+{
+    INTEROP_OR_SKIP();
+    run_interop([](asio::io_context& ioc) -> asio::awaitable<void> {
+        java_peer peer(ioc.get_executor(), std::getenv("COROCKET_NAMESRV"));
+        co_await peer.start();
+        auto reply = co_await peer.call({{"op", "reserved"}});  // MessageConst.STRING_HASH_SET
+        const auto& names = reply.at("names").as_array();
+        CHECK(names.size() > 20);
+        for (const auto& name : names) {
+            INFO("property " << name.as_string());
+            CHECK(is_reserved_property(name.as_string()));
+        }
+        // (corocket reserves more: the names 5.x brokers and clients use, timers, pop, DLQ origin.)
+        co_await peer.close();
+    });
 }

@@ -58,13 +58,6 @@ sent_record sent_oneway(const message& m, const std::vector<json::object>& deliv
     return {};
 }
 
-message with_properties(message m, std::initializer_list<std::pair<std::string, std::string>> props)
-{
-    for (const auto& [k, v] : props)
-        m.set_property(k, v);
-    return m;
-}
-
 }  // namespace
 
 TEST_CASE("corocket → Java: plain, tags, keys, flag, user properties, one-way, batch, zlib")
@@ -78,22 +71,10 @@ TEST_CASE("corocket → Java: plain, tags, keys, flag, user properties, one-way,
             REQUIRE_FALSE(p.start());
             const auto& topic = env.topic;
             std::vector<sent_record> sent;
-            sent.push_back(co_await send_one(p, message(topic, "plain")));
-            auto tagged = make_message(topic, "tagged", "TagA");
-            tagged.set_keys({"key-1", "key-2"});
-            tagged.set_flag(7);
-            sent.push_back(co_await send_one(p, tagged));
-            sent.push_back(co_await send_one(p, with_properties(message(topic, "properties"),
-                                                                {{"ключ", "значение = 1; 2 3"},
-                                                                 {"a=b", "c;d"},
-                                                                 {"with space", "  leading and trailing  "},
-                                                                 {"emoji", "😀 ✓"}})));
+            for (const auto& m : sample_messages(topic))
+                sent.push_back(co_await send_one(p, m));
             sent.push_back(co_await send_one(p, message(topic, text_body(10000, "zlib"))));
-            std::vector<message> batch;
-            for (int i = 0; i < 5; ++i)
-                batch.push_back(with_properties(make_message(topic, "batch-" + std::to_string(i), "", "bk" + std::to_string(i)),
-                                                {{"index", std::to_string(i)}}));
-            for (auto& s : co_await send_batch(p, batch))
+            for (auto& s : co_await send_batch(p, sample_batch(topic)))
                 sent.push_back(std::move(s));
             const auto oneway = make_message(topic, "one-way", "OneWay", "ow");
             {
@@ -140,11 +121,8 @@ TEST_CASE("corocket → Java: ordered sends pick the queue Java's SelectMessageQ
             co_await env.start("IopCjOrder", 4);
             producer p(env.sender, producer_for(unique_name("PG")));
             REQUIRE_FALSE(p.start());
-            const std::vector<std::string> keys{"order-a", "order-b", "заказ", "😀", "k5", "k6"};
-            json::array wire_keys;
-            for (const auto& k : keys)
-                wire_keys.emplace_back(k);
-            auto java = co_await env.peer.call({{"op", "select"}, {"keys", wire_keys}, {"n", 4}});
+            const auto& keys = ordering_keys();
+            auto java = co_await env.peer.call({{"op", "select"}, {"keys", json::value_from(keys)}, {"n", 4}});
             std::vector<sent_record> sent;
             std::map<std::string, std::vector<std::int64_t>> offsets_by_key;
             for (int i = 0; i < 24; ++i) {
@@ -154,7 +132,8 @@ TEST_CASE("corocket → Java: ordered sends pick the queue Java's SelectMessageQ
                 auto s = co_await send_one(p, m, send_options::ordered());
                 const auto& result = s.result.as_object();
                 INFO("key " << key);
-                CHECK(queue_of(result.at("queue")).queue_id == java.at("indexes").as_array().at(i % keys.size()).to_number<int>());
+                CHECK(queue_of(result.at("queue")).queue_id ==
+                      java.at("indexes").as_array().at(i % keys.size()).to_number<int>());
                 offsets_by_key[key].push_back(result.at("queueOffset").to_number<std::int64_t>());
                 sent.push_back(std::move(s));
             }
@@ -279,6 +258,34 @@ TEST_CASE("compression: 4095 bytes stored as sent, 4096 zlib-compressed to the s
             CHECK(by_corocket.at("sysFlag").to_number<std::int64_t>() == (i == 0 ? 0 : zlib));
             CHECK(by_java.at("sysFlag") == by_corocket.at("sysFlag"));
             CHECK(by_java.at("storedBodyCrc") == by_corocket.at("storedBodyCrc"));  // the same stored bytes
+        }
+        co_await p.async_stop(tuple_token);
+        co_await env.close();
+    });
+}
+
+TEST_CASE("namespaces: Java and corocket clients of one namespace exchange messages under the plain topic names")
+{
+    INTEROP_OR_SKIP();
+    run_interop([](asio::io_context& ioc) -> asio::awaitable<void> {
+        delivery_env env(ioc.get_executor(), unique_name("IopNs"));
+        co_await env.start("IopNsTopic");
+        auto java_producer = env.java_namespace();
+        java_producer.insert({{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}});
+        co_await env.peer.call(std::move(java_producer));
+        producer p(env.sender, producer_for(unique_name("PG")));
+        REQUIRE_FALSE(p.start());
+        std::vector<sent_record> sent;
+        for (const auto& m : sample_messages(env.topic)) {
+            sent.push_back(co_await send_one(p, m));
+            sent.push_back((co_await java_send(env.peer, "p", "sync", {m})).front());
+        }
+        co_await env.wait_for(sent.size());
+        env.check(sent);
+        for (const auto& v : env.corocket_received()) {
+            INFO(brief(v));
+            CHECK(text(v, "topic") == env.topic);
+            CHECK(text(v.at("props").as_object(), property_name::instance_id) == env.name_space);
         }
         co_await p.async_stop(tuple_token);
         co_await env.close();

@@ -75,8 +75,10 @@ TEST_CASE("filters: tag expressions (non-ASCII tags too) and SQL92 pick the same
             if (color == "красный" && n > 1)
                 sql_matches.push_back(base64(body));
         };
-        for (int i = 0; i < 30; ++i)
-            co_await send(i, "m" + std::to_string(i), tag_pool[i % tag_pool.size()], i % 3 ? "blue" : "красный", i % 4);
+        for (int i = 0; i < 30; ++i) {
+            const auto* color = i % 3 ? "blue" : "красный";
+            co_await send(i, "m" + std::to_string(i), tag_pool[i % tag_pool.size()], color, i % 4);
+        }
         co_await send(0, "marker", "TagA", "красный", 9);  // matches both filters
 
         const auto marker = base64("marker");

@@ -3,7 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/value_from.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -33,14 +32,26 @@ int delay_level_of(std::optional<std::string_view> delay)
     return level;
 }
 
-/// The body fields both describe(Message) shapes share.
-void put_body(json::object& o, std::string_view topic, std::int32_t flag, std::string_view body)
+/// The fields of Peer.describe(Message): what a message (to send) and a message_view share.
+template <class Message>
+json::object describe_message(const Message& m)
 {
-    o["topic"] = topic;
-    o["flag"] = flag;
-    o["body"] = base64(body);
-    o["bodyLength"] = body.size();
-    o["bodyCrc"] = java_crc32(body);
+    json::object o;
+    o["topic"] = m.topic();
+    o["flag"] = m.flag();
+    o["body"] = base64(m.body());
+    o["bodyLength"] = m.body().size();
+    o["bodyCrc"] = java_crc32(m.body());
+    if (auto tags = m.property(property_name::tags))
+        o["tags"] = *tags;
+    if (auto keys = m.property(property_name::keys))
+        o["keys"] = *keys;
+    o["delayLevel"] = delay_level_of(m.property(property_name::delay));
+    json::object props;
+    for (const auto& [k, v] : m.properties())
+        props[k] = v;
+    o["props"] = std::move(props);
+    return o;
 }
 
 const json::value& field(const json::object& o, std::string_view key)
@@ -74,6 +85,12 @@ std::int64_t commit_log_offset_of(std::string_view offset_msg_id)
         std::from_chars(offset_msg_id.data() + offset_msg_id.size() - 16, offset_msg_id.data() + offset_msg_id.size(),
                         v, 16);
     return v;
+}
+
+/// The properties the Java consumer adds on delivery (not stored).
+bool java_delivery_property(std::string_view name)
+{
+    return name == "CONSUME_START_TIME" || name == property_name::min_offset || name == property_name::max_offset;
 }
 
 }  // namespace
@@ -159,17 +176,7 @@ json::object to_peer(const message& m)
 
 json::object describe(const message_view& m)
 {
-    json::object o;
-    put_body(o, m.topic(), m.flag(), m.body());
-    if (auto tags = m.property(property_name::tags))
-        o["tags"] = *tags;
-    if (auto keys = m.property(property_name::keys))
-        o["keys"] = *keys;
-    o["delayLevel"] = delay_level_of(m.property(property_name::delay));
-    json::object props;
-    for (const auto& [k, v] : m.properties())
-        props[k] = v;
-    o["props"] = std::move(props);
+    auto o = describe_message(m);
     o["queueId"] = m.queue_id();
     o["queueOffset"] = m.queue_offset();
     o["msgId"] = m.msg_id();
@@ -193,18 +200,8 @@ json::object describe(const message_view& m)
 
 json::object describe_sent(const message& m, std::string_view uniq_key)
 {
-    json::object o;
-    put_body(o, m.topic(), m.flag(), m.body());
-    if (auto tags = m.property(property_name::tags))
-        o["tags"] = *tags;
-    if (auto keys = m.property(property_name::keys))
-        o["keys"] = *keys;
-    o["delayLevel"] = m.delay_level();
-    json::object props;
-    for (const auto& [k, v] : m.properties())
-        props[k] = v;
-    props[property_name::uniq_key] = uniq_key;
-    o["props"] = std::move(props);
+    auto o = describe_message(m);
+    o["props"].as_object()[property_name::uniq_key] = uniq_key;
     return o;
 }
 
@@ -228,10 +225,6 @@ std::string brief(const json::object& o)
     return json::serialize(copy);
 }
 
-bool java_delivery_property(std::string_view name)
-{
-    return name == "CONSUME_START_TIME" || name == property_name::min_offset || name == property_name::max_offset;
-}
 
 void check_same_view(const json::object& java, const json::object& corocket)
 {
@@ -392,7 +385,8 @@ void check_same_half_message_shape(const json::object& java, const json::object&
     CHECK(text(java, "transactionId") == text(props_of(java), property_name::uniq_key));
     CHECK(commit_log_offset_of(text(java, "msgId")) == field(java, "commitLogOffset").to_number<std::int64_t>());
     CHECK(text(corocket, "msgId") == text(props_of(corocket), property_name::uniq_key));
-    CHECK(commit_log_offset_of(text(corocket, "offsetMsgId")) == field(corocket, "commitLogOffset").to_number<std::int64_t>());
+    CHECK(commit_log_offset_of(text(corocket, "offsetMsgId")) ==
+          field(corocket, "commitLogOffset").to_number<std::int64_t>());
     for (auto k : {"topic", "flag", "tags", "keys", "delayLevel", "sysFlag", "storeHost", "reconsumeTimes",
                    "preparedTransactionOffset", "brokerName"})
         check_field(std::string("field ") + k + " (Java vs corocket)", field(java, k), field(corocket, k));
@@ -407,6 +401,51 @@ const json::object* find_message(const std::vector<json::object>& views, std::st
         if (text(v, "msgId") == msg_id)
             return &v;
     return nullptr;
+}
+
+message with_properties(message m, std::initializer_list<std::pair<std::string, std::string>> props)
+{
+    for (const auto& [k, v] : props)
+        m.set_property(k, v);
+    return m;
+}
+
+std::vector<message> sample_messages(const std::string& topic)
+{
+    message tagged(topic, "tagged");
+    tagged.set_tags("TagA");
+    tagged.set_keys({"key-1", "key-2"});
+    tagged.set_flag(7);
+    return {message(topic, "plain"), tagged,
+            with_properties(message(topic, "properties"), {{"ключ", "значение = 1; 2 3"},
+                                                           {"a=b", "c;d"},
+                                                           {"with space", "  leading and trailing  "},
+                                                           {"emoji", "😀 ✓"}})};
+}
+
+std::vector<message> sample_batch(const std::string& topic)
+{
+    std::vector<message> out;
+    for (int i = 0; i < 5; ++i) {
+        message m(topic, "batch-" + std::to_string(i));
+        m.set_key("bk" + std::to_string(i));
+        out.push_back(with_properties(std::move(m), {{"index", std::to_string(i)}}));
+    }
+    return out;
+}
+
+const std::vector<std::string>& ordering_keys()
+{
+    static const std::vector<std::string> keys{"order-a", "order-b", "заказ", "😀", "k5", "k6"};
+    return keys;
+}
+
+std::string queues_text(const std::vector<message_queue>& queues)
+{
+    std::string out;
+    for (const auto& q : queues)
+        out += q.to_string() + " ";
+    return out;
 }
 
 std::string text_body(std::size_t size, std::string_view seed)
@@ -471,26 +510,45 @@ asio::awaitable<void> recording_consumer::stop()
 
 // ---- delivery_env ----------------------------------------------------------------------------------
 
-delivery_env::delivery_env(asio::any_io_executor e)
-    : ex(std::move(e)), cluster(ex), peer(ex, cluster.namesrv()), sender(ex, cluster.config())
+namespace {
+
+client_config in_namespace(client_config cfg, std::string ns)
+{
+    cfg.name_space = std::move(ns);
+    return cfg;
+}
+
+}  // namespace
+
+delivery_env::delivery_env(asio::any_io_executor e, std::string ns)
+    : ex(std::move(e)), name_space(std::move(ns)), cluster(ex), peer(ex, cluster.namesrv()),
+      sender(ex, in_namespace(cluster.config(), name_space))
 {
     sender.start();
+}
+
+json::object delivery_env::java_namespace() const
+{
+    return name_space.empty() ? json::object{} : json::object{{"namespace", name_space}};
 }
 
 asio::awaitable<void> delivery_env::start(std::string_view prefix, int queues)
 {
     topic = unique_name(prefix);
-    co_await cluster.create_topic(topic, queues);
+    co_await cluster.create_topic(name_space.empty() ? topic : name_space + "%" + topic, queues);
     co_await peer.start();
-    co_await peer.call({{"op", "consumer"}, {"id", "c"}, {"group", unique_name("CGJ")}, {"topic", topic}});
-    corocket = std::make_unique<recording_consumer>(ex, cluster.config(), interop_push_options(unique_name("CGC")));
+    auto java = java_namespace();
+    java.insert({{"op", "consumer"}, {"id", "c"}, {"group", unique_name("CGJ")}, {"topic", topic}});
+    co_await peer.call(std::move(java));
+    corocket = std::make_unique<recording_consumer>(ex, in_namespace(cluster.config(), name_space),
+                                                    interop_push_options(unique_name("CGC")));
     corocket->start(topic);
 }
 
 asio::awaitable<void> delivery_env::wait_for(std::size_t n)
 {
-    const bool arrived =
-        co_await wait_until([&] { return java_received().size() >= n && corocket->received.size() >= n; }, delivery_wait);
+    const bool arrived = co_await wait_until(
+        [&] { return java_received().size() >= n && corocket->received.size() >= n; }, delivery_wait);
     INFO("the Java consumer has " << java_received().size() << " messages, corocket " << corocket->received.size()
                                   << ", of " << n);
     CHECK(arrived);

@@ -19,9 +19,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,12 +72,10 @@ json::object describe_sent(const message& m, std::string_view uniq_key);
 json::object describe(const send_result& r);
 
 /// The Java consumer and corocket present the same stored message alike: every field, every
-/// property (but the ones the Java consumer adds on delivery, see java_delivery_property, and
-/// the transactionId the Java consumer derives from UNIQ_KEY for a transactional message).
+/// property (but CONSUME_START_TIME, MIN_OFFSET and MAX_OFFSET, which the Java consumer puts on
+/// every message it hands to a listener, and the transactionId it derives from the UNIQ_KEY of a
+/// transactional message).
 void check_same_view(const json::object& java, const json::object& corocket);
-/// CONSUME_START_TIME, MIN_OFFSET, MAX_OFFSET: the Java consumer puts them on every message it
-/// hands to a listener; they are not stored.
-bool java_delivery_property(std::string_view name);
 
 /// How a message was sent (what check_delivered expects of where it was stored).
 enum class sent_as {
@@ -125,6 +125,18 @@ void check_same_half_message_shape(const json::object& java, const json::object&
 /// The message with this msgId (UNIQ_KEY), or nullptr.
 const json::object* find_message(const std::vector<json::object>& views, std::string_view msg_id);
 
+/// `m` with these user properties.
+message with_properties(message m, std::initializer_list<std::pair<std::string, std::string>> props);
+/// What the plain cases send: no tag; a tag, two keys and a flag; user properties with non-ASCII
+/// text, '=', ';' and spaces in names and values.
+std::vector<message> sample_messages(const std::string& topic);
+/// A batch of five, each with a key and an "index" property.
+std::vector<message> sample_batch(const std::string& topic);
+/// Sharding keys for ordered sends (Cyrillic, and an emoji: a surrogate pair in Java).
+const std::vector<std::string>& ordering_keys();
+/// "MessageQueue [...] MessageQueue [...] " (for comparing and printing lists of queues).
+std::string queues_text(const std::vector<message_queue>& queues);
+
 /// A compressible text body of `size` bytes.
 std::string text_body(std::size_t size, std::string_view seed);
 
@@ -136,7 +148,6 @@ public:
     ~recording_consumer();
 
     push_consumer& consumer() noexcept { return *consumer_; }
-    client& owner() noexcept { return client_; }
     const std::string& client_id() const noexcept { return client_.client_id(); }
     /// Subscribes (with a tag expression, or an SQL92 one) and runs in the background.
     void start(const std::string& topic, const std::string& expression = "*");
@@ -163,10 +174,12 @@ private:
 /// Java producers.
 class delivery_env {
 public:
-    explicit delivery_env(boost::asio::any_io_executor ex);
+    /// With a namespace `ns`, every client (the Java ones too) works in it.
+    explicit delivery_env(boost::asio::any_io_executor ex, std::string ns = {});
 
-    /// Creates the topic ("<prefix>_<n>"), starts the peer and both consumers. Java producers are
-    /// the test's to start (peer.call({{"op", "producer"}, ...})).
+    /// Creates the topic ("<prefix>_<n>", "<ns>%<prefix>_<n>" on the wire), starts the peer and
+    /// both consumers. Java producers are the test's to start (peer.call({{"op", "producer"},
+    /// ...}), with java_namespace()).
     boost::asio::awaitable<void> start(std::string_view prefix, int queues = 4);
     /// Waits until both consumers have at least `n` messages.
     boost::asio::awaitable<void> wait_for(std::size_t n);
@@ -175,8 +188,11 @@ public:
     std::vector<json::object> java_received() const { return peer.messages("recv", "c"); }
     const std::vector<json::object>& corocket_received() const { return corocket->received; }
     boost::asio::awaitable<void> close();
+    /// {"namespace": ns} for a peer command, or {} without a namespace.
+    json::object java_namespace() const;
 
     boost::asio::any_io_executor ex;
+    std::string name_space;
     consumer_cluster cluster;
     java_peer peer;
     client sender;

@@ -49,7 +49,8 @@ const build_outcome& build_peer()
     static const build_outcome outcome = [] {
         std::signal(SIGPIPE, SIG_IGN);  // a peer that died must fail a write, not kill the tests
         build_outcome b;
-        const std::string cmd = std::string(COROCKET_INTEROP_JAVA_DIR) + "/build.sh '" + COROCKET_INTEROP_OUT_DIR + "' 2>&1";
+        const std::string cmd =
+            std::string(COROCKET_INTEROP_JAVA_DIR) + "/build.sh '" + COROCKET_INTEROP_OUT_DIR + "' 2>&1";
         FILE* f = ::popen(cmd.c_str(), "r");
         if (!f) {
             b.output = "popen failed";

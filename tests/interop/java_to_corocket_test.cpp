@@ -21,13 +21,6 @@ void append(std::vector<sent_record>& to, std::vector<sent_record> more)
         to.push_back(std::move(s));
 }
 
-message with_properties(message m, std::initializer_list<std::pair<std::string, std::string>> props)
-{
-    for (const auto& [k, v] : props)
-        m.set_property(k, v);
-    return m;
-}
-
 /// Starts the peer's producer "p" (`extra` adds a compression type, a transaction checker).
 asio::awaitable<void> start_java_producer(java_peer& peer, json::object extra = {})
 {
@@ -73,23 +66,10 @@ TEST_CASE("Java → corocket: plain, tags, keys, flag, user properties, one-way,
             co_await start_java_producer(env.peer);
             const auto& topic = env.topic;
             std::vector<sent_record> sent;
-            append(sent, co_await java_send(env.peer, "p", "sync", {message(topic, "plain")}));
-            auto tagged = make_message(topic, "tagged", "TagA");
-            tagged.set_keys({"key-1", "key-2"});
-            tagged.set_flag(7);
-            append(sent, co_await java_send(env.peer, "p", "sync", {tagged}));
-            append(sent, co_await java_send(env.peer, "p", "sync",
-                                            {with_properties(message(topic, "properties"),
-                                                             {{"ключ", "значение = 1; 2 3"},
-                                                              {"a=b", "c;d"},
-                                                              {"with space", "  leading and trailing  "},
-                                                              {"emoji", "😀 ✓"}})}));
+            for (const auto& m : sample_messages(topic))
+                append(sent, co_await java_send(env.peer, "p", "sync", {m}));
             append(sent, co_await java_send(env.peer, "p", "oneway", {make_message(topic, "one-way", "OneWay", "ow")}));
-            std::vector<message> batch;
-            for (int i = 0; i < 5; ++i)
-                batch.push_back(with_properties(make_message(topic, "batch-" + std::to_string(i), "", "bk" + std::to_string(i)),
-                                                {{"index", std::to_string(i)}}));
-            append(sent, co_await java_send(env.peer, "p", "batch", batch));
+            append(sent, co_await java_send(env.peer, "p", "batch", sample_batch(topic)));
             co_await env.wait_for(sent.size());
             env.check(sent);
             co_await env.close();
@@ -150,9 +130,9 @@ TEST_CASE("Java → corocket: ordered sends land where corocket's hash selector 
             std::vector<sent_record> sent;
             std::map<std::string, std::vector<std::int64_t>> offsets_by_key;
             for (int i = 0; i < 24; ++i) {
-                const std::string key = std::vector<std::string>{"order-a", "order-b", "заказ", "😀", "k5", "k6"}[i % 6];
-                auto one = co_await java_send(env.peer, "p", "ordered", {message(env.topic, key + "#" + std::to_string(i))},
-                                              {{"key", key}});
+                const auto& key = ordering_keys()[i % ordering_keys().size()];
+                auto one = co_await java_send(env.peer, "p", "ordered",
+                                              {message(env.topic, key + "#" + std::to_string(i))}, {{"key", key}});
                 const auto& result = one.front().result.as_object();
                 message probe(env.topic, "");
                 probe.set_sharding_key(key);
@@ -178,8 +158,8 @@ TEST_CASE("Java → corocket: transactions — commit, rollback, and a commit by
             co_await env.start("IopJcTx");
             co_await start_java_producer(env.peer, {{"tx", true}, {"check", "COMMIT_MESSAGE"}});
             const auto& topic = env.topic;
-            auto committed = co_await java_send(env.peer, "p", "tx", {message(topic, "commit")}, {{"local", "COMMIT_MESSAGE"}},
-                                                sent_as::transactional);
+            auto committed = co_await java_send(env.peer, "p", "tx", {message(topic, "commit")},
+                                                {{"local", "COMMIT_MESSAGE"}}, sent_as::transactional);
             auto rolled_back = co_await java_send(env.peer, "p", "tx", {message(topic, "rollback")},
                                                   {{"local", "ROLLBACK_MESSAGE"}}, sent_as::transactional);
             auto checked = co_await java_send(env.peer, "p", "tx", {message(topic, "check")}, {{"local", "UNKNOW"}},

@@ -9,10 +9,8 @@
 #include <catch2/catch.hpp>
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/value_from.hpp>
 
 #include <algorithm>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -26,14 +24,6 @@ namespace {
 
 using queue_list = std::vector<message_queue>;
 
-std::string queues_text(const queue_list& qs)
-{
-    std::string out;
-    for (const auto& q : qs)
-        out += q.to_string() + " ";
-    return out;
-}
-
 /// One member of the group: a consumer on the Java peer (`java_id`) or a corocket one.
 struct member {
     std::string cid;
@@ -45,7 +35,10 @@ struct member {
 
 class mixed_group {
 public:
-    mixed_group(asio::io_context& ioc) : ex_(ioc.get_executor()), cluster(ex_), peer(ex_, cluster.namesrv()), sender(ex_, cluster.config()) {}
+    explicit mixed_group(asio::io_context& ioc)
+        : ex_(ioc.get_executor()), cluster(ex_), peer(ex_, cluster.namesrv()), sender(ex_, cluster.config())
+    {
+    }
 
     /// Creates the topic (or uses `existing`) and starts the peer with a Java producer "p".
     asio::awaitable<void> start(std::string_view prefix, int queues, std::string existing = {})
@@ -78,7 +71,8 @@ public:
     {
         opts.group = group;
         opts.strategy = corocket_strategy(strategy);
-        auto rc = std::make_unique<recording_consumer>(ex_, interop_client_config(cluster, std::move(instance)), std::move(opts));
+        auto rc = std::make_unique<recording_consumer>(ex_, interop_client_config(cluster, std::move(instance)),
+                                                       std::move(opts));
         rc->start(topic);
         members.push_back({rc->client_id(), std::move(strategy), {}, std::move(rc)});
     }
@@ -353,7 +347,8 @@ TEST_CASE("mixed group, clustering: AllocateMachineRoomNearby over AllocateMessa
     INTEROP_OR_SKIP();
     // broker-a is in roomA: the roomA members share its queues, the roomB members get none.
     clustering_case("MACHINE_ROOM_NEARBY", [](std::size_t, const std::string&, const std::string& broker) {
-        return json::object{{"name", "MACHINE_ROOM_NEARBY"}, {"inner", named("AVG")}, {"brokerRooms", {{broker, "roomA"}}}};
+        return json::object{
+            {"name", "MACHINE_ROOM_NEARBY"}, {"inner", named("AVG")}, {"brokerRooms", {{broker, "roomA"}}}};
     });
 }
 
@@ -495,7 +490,8 @@ const json::object* delivery(const std::vector<json::object>& received, const st
 
 }  // namespace
 
-TEST_CASE("mixed groups: rejected messages come back through %RETRY% alike, sent back by either client, shown by either")
+TEST_CASE(
+    "mixed groups: rejected messages come back through %RETRY% alike, sent back by either client, shown by either")
 {
     INTEROP_OR_SKIP();
     run_interop(

@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.rocketmq.client.ClientConfig;
 import org.apache.rocketmq.client.consumer.AllocateMessageQueueStrategy;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
@@ -43,6 +44,7 @@ import org.apache.rocketmq.client.producer.selector.SelectMessageQueueByHash;
 import org.apache.rocketmq.common.UtilAll;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageConst;
 import org.apache.rocketmq.common.message.MessageClientExt;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
@@ -104,6 +106,7 @@ public final class Peer {
             case "assignment": reply.put("queues", assignment(consumer(cmd))); break;
             case "allocate": reply.put("queues", allocate(cmd)); break;
             case "select": reply.put("indexes", selectByHash(cmd)); break;
+            case "reserved": reply.put("names", new TreeSet<>(MessageConst.STRING_HASH_SET)); break;
             case "shutdown": shutdown(cmd.getString("id")); break;
             default: throw new IllegalArgumentException("unknown op " + cmd.getString("op"));
         }
@@ -114,7 +117,8 @@ public final class Peer {
     private void startProducer(JSONObject cmd, JSONObject reply) throws Exception {
         String id = cmd.getString("id");
         // DefaultMQProducerImpl reads the compression type when it is constructed.
-        System.setProperty("rocketmq.message.compressType", cmd.getString("compress") == null ? "ZLIB" : cmd.getString("compress"));
+        String compress = cmd.getString("compress");
+        System.setProperty("rocketmq.message.compressType", compress == null ? "ZLIB" : compress);
         DefaultMQProducer p;
         if (cmd.getBooleanValue("tx")) {
             TransactionMQProducer tp = new TransactionMQProducer(cmd.getString("group"));
@@ -162,7 +166,8 @@ public final class Peer {
             case "batch": r = p.send((Collection<Message>) msgs); break;
             case "ordered": r = p.send(msgs.get(0), new SelectMessageQueueByHash(), cmd.getString("key")); break;
             case "tx": {
-                TransactionSendResult tr = ((TransactionMQProducer) p).sendMessageInTransaction(msgs.get(0), cmd.getString("local"));
+                TransactionMQProducer tp = (TransactionMQProducer) p;
+                TransactionSendResult tr = tp.sendMessageInTransaction(msgs.get(0), cmd.getString("local"));
                 reply.put("localState", tr.getLocalTransactionState().name());
                 r = tr;
                 break;
@@ -250,7 +255,9 @@ public final class Peer {
     /** The queues the consumer's rebalance holds now (not dropped), in MessageQueue order. */
     private static JSONArray assignment(DefaultMQPushConsumer c) {
         List<MessageQueue> held = new ArrayList<>();
-        for (Map.Entry<MessageQueue, ProcessQueue> e : c.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable().entrySet())
+        Map<MessageQueue, ProcessQueue> table =
+            c.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable();
+        for (Map.Entry<MessageQueue, ProcessQueue> e : table.entrySet())
             if (!e.getValue().isDropped())
                 held.add(e.getKey());
         held.sort(null);
@@ -270,6 +277,8 @@ public final class Peer {
         c.setNamesrvAddr(namesrv);
         if (cmd.containsKey("instance"))
             c.setInstanceName(cmd.getString("instance"));
+        if (cmd.containsKey("namespace"))
+            c.setNamespace(cmd.getString("namespace"));
     }
 
     // ---- the client's algorithms on given inputs ---------------------------------------------------
@@ -277,7 +286,8 @@ public final class Peer {
     private static JSONArray allocate(JSONObject cmd) {
         List<MessageQueue> mqAll = toQueues(cmd.getJSONArray("mqAll"));
         List<String> cidAll = cmd.getJSONArray("cidAll").toJavaList(String.class);
-        return queues(strategy(cmd.getJSONObject("strategy")).allocate(cmd.getString("group"), cmd.getString("cid"), mqAll, cidAll));
+        AllocateMessageQueueStrategy s = strategy(cmd.getJSONObject("strategy"));
+        return queues(s.allocate(cmd.getString("group"), cmd.getString("cid"), mqAll, cidAll));
     }
 
     /**
@@ -290,8 +300,9 @@ public final class Peer {
             case "AVG": return new AllocateMessageQueueAveragely();
             case "AVG_BY_CIRCLE": return new AllocateMessageQueueAveragelyByCircle();
             case "CONSISTENT_HASH":
-                return s.containsKey("virtualNodes") ? new AllocateMessageQueueConsistentHash(s.getIntValue("virtualNodes"))
-                                                     : new AllocateMessageQueueConsistentHash();
+                return s.containsKey("virtualNodes")
+                    ? new AllocateMessageQueueConsistentHash(s.getIntValue("virtualNodes"))
+                    : new AllocateMessageQueueConsistentHash();
             case "CONFIG": {
                 AllocateMessageQueueByConfig c = new AllocateMessageQueueByConfig();
                 c.setMessageQueueList(toQueues(s.getJSONArray("queues")));
@@ -303,22 +314,32 @@ public final class Peer {
                 return r;
             }
             case "MACHINE_ROOM_NEARBY": {
-                JSONObject rooms = s.getJSONObject("brokerRooms") == null ? new JSONObject() : s.getJSONObject("brokerRooms");
-                return new AllocateMachineRoomNearby(strategy(s.getJSONObject("inner")), new AllocateMachineRoomNearby.MachineRoomResolver() {
-                    @Override
-                    public String brokerDeployIn(MessageQueue mq) {
-                        String b = mq.getBrokerName();
-                        return rooms.containsKey(b) ? rooms.getString(b) : b.split("@")[0];
-                    }
-
-                    @Override
-                    public String consumerDeployIn(String cid) {
-                        String instance = cid.substring(cid.indexOf('@') + 1);
-                        return instance.split("-")[0];
-                    }
-                });
+                JSONObject rooms = s.getJSONObject("brokerRooms");
+                return new AllocateMachineRoomNearby(strategy(s.getJSONObject("inner")),
+                                                     new RoomResolver(rooms == null ? new JSONObject() : rooms));
             }
             default: throw new IllegalArgumentException("unknown strategy " + s.getString("name"));
+        }
+    }
+
+    /** The MACHINE_ROOM_NEARBY resolver described at strategy(). */
+    private static final class RoomResolver implements AllocateMachineRoomNearby.MachineRoomResolver {
+        private final JSONObject brokerRooms;
+
+        RoomResolver(JSONObject brokerRooms) {
+            this.brokerRooms = brokerRooms;
+        }
+
+        @Override
+        public String brokerDeployIn(MessageQueue mq) {
+            String b = mq.getBrokerName();
+            return brokerRooms.containsKey(b) ? brokerRooms.getString(b) : b.split("@")[0];
+        }
+
+        @Override
+        public String consumerDeployIn(String cid) {
+            String instance = cid.substring(cid.indexOf('@') + 1);
+            return instance.split("-")[0];
         }
     }
 
