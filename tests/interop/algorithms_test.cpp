@@ -114,12 +114,13 @@ TEST_CASE("allocation strategies: corocket's split equals the Java classes' on g
                 askers.push_back("10.9.9.9@room1-stranger");  // not in the group: Java allocates nothing
                 for (const auto& spec : strategies_for(mq_all, rng))
                     for (const auto& cid : askers) {
-                        auto reply = co_await peer.call({{"op", "allocate"},
-                                                         {"strategy", spec},
-                                                         {"group", "CG"},
-                                                         {"cid", cid},
-                                                         {"mqAll", queues_json(mq_all)},
-                                                         {"cidAll", json::value_from(cids)}});
+                        auto allocate = json::object{{"op", "allocate"},
+                                                     {"strategy", spec},
+                                                     {"group", "CG"},
+                                                     {"cid", cid},
+                                                     {"mqAll", queues_json(mq_all)},
+                                                     {"cidAll", json::value_from(cids)}};
+                        auto reply = co_await peer.call(std::move(allocate));
                         const auto java = queues_of(reply.at("queues"));
                         const auto ours = corocket_strategy(spec)("CG", cid, mq_all, cids);
                         INFO("scenario " << scenario << ", " << json::serialize(spec) << ", client " << cid
@@ -144,7 +145,8 @@ TEST_CASE("hash selector: corocket picks SelectMessageQueueByHash's queue for ev
                 keys.push_back(random_key(rng));
             const auto select = queue_selectors::by_sharding_key();
             for (int n : {1, 2, 3, 4, 5, 7, 8, 16, 31}) {
-                auto reply = co_await peer.call({{"op", "select"}, {"keys", json::value_from(keys)}, {"n", n}});
+                auto select_by_hash = json::object{{"op", "select"}, {"keys", json::value_from(keys)}, {"n", n}};
+                auto reply = co_await peer.call(std::move(select_by_hash));
                 const auto& java = reply.at("indexes").as_array();
                 std::vector<message_queue> queues;
                 for (int q = 0; q < n; ++q)
@@ -166,7 +168,8 @@ TEST_CASE("reserved property names: every name the Java client refuses as a user
     run_interop([](asio::io_context& ioc) -> asio::awaitable<void> {
         java_peer peer(ioc.get_executor(), std::getenv("COROCKET_NAMESRV"));
         co_await peer.start();
-        auto reply = co_await peer.call({{"op", "reserved"}});  // MessageConst.STRING_HASH_SET
+        auto reserved = json::object{{"op", "reserved"}};  // MessageConst.STRING_HASH_SET
+        auto reply = co_await peer.call(std::move(reserved));
         const auto& names = reply.at("names").as_array();
         CHECK(names.size() > 20);
         for (const auto& name : names) {

@@ -104,7 +104,8 @@ TEST_CASE("corocket → Java: a delay level")
             REQUIRE_FALSE(p.start());
             message m(env.topic, "delayed");
             m.set_delay_level(1);
-            std::vector<sent_record> sent{co_await send_one(p, m, {}, sent_as::delayed)};
+            std::vector<sent_record> sent;
+            sent.push_back(co_await send_one(p, m, {}, sent_as::delayed));
             co_await env.wait_for(sent.size());
             env.check(sent);
             co_await p.async_stop(tuple_token);
@@ -122,7 +123,8 @@ TEST_CASE("corocket → Java: ordered sends pick the queue Java's SelectMessageQ
             producer p(env.sender, producer_for(unique_name("PG")));
             REQUIRE_FALSE(p.start());
             const auto& keys = ordering_keys();
-            auto java = co_await env.peer.call({{"op", "select"}, {"keys", json::value_from(keys)}, {"n", 4}});
+            auto select = json::object{{"op", "select"}, {"keys", json::value_from(keys)}, {"n", 4}};
+            auto java = co_await env.peer.call(std::move(select));
             std::vector<sent_record> sent;
             std::map<std::string, std::vector<std::int64_t>> offsets_by_key;
             for (int i = 0; i < 24; ++i) {
@@ -188,10 +190,14 @@ TEST_CASE("corocket → Java: transactions — commit, rollback, and a half mess
             auto rolled_back = co_await send("rollback", transaction_state::rollback, sent_as::transactional);
             auto checked = co_await send("check", transaction_state::unknown, sent_as::checked);
             // A Java half message of the same topic, for its checker's view to compare with ours.
-            co_await env.peer.call({{"op", "producer"}, {"id", "jt"}, {"group", unique_name("JTPG")}, {"tx", true},
-                                    {"check", "COMMIT_MESSAGE"}});
-            auto java_checked = co_await java_send(env.peer, "jt", "tx", {message(topic, "java check")},
-                                                   {{"local", "UNKNOW"}}, sent_as::checked);
+            auto java_producer = json::object{{"op", "producer"},
+                                              {"id", "jt"},
+                                              {"group", unique_name("JTPG")},
+                                              {"tx", true},
+                                              {"check", "COMMIT_MESSAGE"}};
+            co_await env.peer.call(std::move(java_producer));
+            auto java_checked = co_await java_send_one(env.peer, "jt", "tx", message(topic, "java check"),
+                                                       local_state("UNKNOW"), sent_as::checked);
             std::vector<sent_record> sent{committed, checked, java_checked.front()};
             co_await env.wait_for(sent.size());  // the broker checks back after 3-8 s
             env.check(sent);
@@ -233,14 +239,15 @@ TEST_CASE("compression: 4095 bytes stored as sent, 4096 zlib-compressed to the s
     run_interop([](asio::io_context& ioc) -> asio::awaitable<void> {
         delivery_env env(ioc.get_executor());
         co_await env.start("IopCjZipEdge");
-        co_await env.peer.call({{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}});
+        auto java_producer = json::object{{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}};
+        co_await env.peer.call(std::move(java_producer));
         producer p(env.sender, producer_for(unique_name("PG")));
         REQUIRE_FALSE(p.start());
         std::vector<sent_record> sent;
         for (std::size_t size : {4095, 4096}) {
             const message m(env.topic, text_body(size, "edge"));
             sent.push_back(co_await send_one(p, m));
-            sent.push_back((co_await java_send(env.peer, "p", "sync", {m})).front());
+            sent.push_back((co_await java_send_one(env.peer, "p", "sync", m)).front());
         }
         co_await env.wait_for(sent.size());
         env.check(sent);
@@ -278,7 +285,7 @@ TEST_CASE("namespaces: Java and corocket clients of one namespace exchange messa
         std::vector<sent_record> sent;
         for (const auto& m : sample_messages(env.topic)) {
             sent.push_back(co_await send_one(p, m));
-            sent.push_back((co_await java_send(env.peer, "p", "sync", {m})).front());
+            sent.push_back((co_await java_send_one(env.peer, "p", "sync", m)).front());
         }
         co_await env.wait_for(sent.size());
         env.check(sent);

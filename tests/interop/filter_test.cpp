@@ -43,15 +43,18 @@ TEST_CASE("filters: tag expressions (non-ASCII tags too) and SQL92 pick the same
         co_await peer.start();
         const std::string tags = "TagA || Тег || 😀tag";
         const std::string sql = "color = 'красный' AND n > 1";
-        co_await peer.call({{"op", "consumer"}, {"id", "jt"}, {"group", unique_name("CGJT")}, {"topic", topic},
-                            {"expr", tags}, {"threads", 1}});
-        co_await peer.call({{"op", "consumer"}, {"id", "js"}, {"group", unique_name("CGJS")}, {"topic", topic},
-                            {"sql", sql}, {"threads", 1}});
+        auto java_by_tag = json::object{{"op", "consumer"}, {"id", "jt"},   {"group", unique_name("CGJT")},
+                                        {"topic", topic},   {"expr", tags}, {"threads", 1}};
+        auto java_by_sql = json::object{{"op", "consumer"}, {"id", "js"}, {"group", unique_name("CGJS")},
+                                        {"topic", topic},   {"sql", sql}, {"threads", 1}};
+        co_await peer.call(std::move(java_by_tag));
+        co_await peer.call(std::move(java_by_sql));
         recording_consumer by_tag(ioc.get_executor(), cluster.config(), sequential(unique_name("CGCT")));
         recording_consumer by_sql(ioc.get_executor(), cluster.config(), sequential(unique_name("CGCS")));
         by_tag.start(topic, tags);
         by_sql.start_sql92(topic, sql);
-        co_await peer.call({{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}});
+        auto java_producer = json::object{{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}};
+        co_await peer.call(std::move(java_producer));
         client sender(ioc.get_executor(), cluster.config());
         producer p(sender, {.group = unique_name("PGC"), .send_timeout = 15s});
         REQUIRE_FALSE(p.start());
@@ -65,7 +68,7 @@ TEST_CASE("filters: tag expressions (non-ASCII tags too) and SQL92 pick the same
             m.set_property("color", color);
             m.set_property("n", std::to_string(n));
             if (i % 2) {
-                co_await java_send(peer, "p", "sync", {m});
+                co_await java_send_one(peer, "p", "sync", m);
             } else {
                 auto [ec, r] = co_await p.async_send(m, tuple_token);
                 REQUIRE_FALSE(ec);

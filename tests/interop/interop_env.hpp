@@ -109,6 +109,19 @@ boost::asio::awaitable<std::vector<sent_record>> java_send(java_peer& peer, std:
                                                             std::string_view mode, const std::vector<message>& msgs,
                                                             json::object extra = {}, sent_as kind = sent_as::plain);
 
+/// java_send of one message.
+boost::asio::awaitable<std::vector<sent_record>> java_send_one(java_peer& peer, std::string_view producer,
+                                                               std::string_view mode, message msg,
+                                                               json::object extra = {}, sent_as kind = sent_as::plain);
+/// The extra argument of an "ordered" send: Java's SelectMessageQueueByHash gets `key`.
+json::object by_key(std::string_view key);
+/// The extra argument of a "tx" send: the local transaction answers `state` (a
+/// LocalTransactionState name).
+json::object local_state(std::string_view state);
+
+// (GCC 12 cannot keep a braced list alive across a co_await: commands are built in a statement of
+// their own, `auto cmd = json::object{...}; co_await peer.call(std::move(cmd));`.)
+
 /// Every sent message was delivered exactly once to each of `java` and `corocket` (views of two
 /// consumer groups), the two views agree field by field, and each is what was sent.
 void check_all_delivered(const std::vector<sent_record>& sent, const std::vector<json::object>& java,

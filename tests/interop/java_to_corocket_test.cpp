@@ -38,8 +38,9 @@ void java_compressed_body(std::string type, std::int64_t stored_sys_flag)
         [&](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcZip" + type);
-            co_await start_java_producer(env.peer, {{"compress", type}});
-            auto sent = co_await java_send(env.peer, "p", "sync", {message(env.topic, text_body(10000, type))});
+            auto compressing = json::object{{"compress", type}};
+            co_await start_java_producer(env.peer, std::move(compressing));
+            auto sent = co_await java_send_one(env.peer, "p", "sync", message(env.topic, text_body(10000, type)));
             co_await env.wait_for(sent.size());
             env.check(sent);
             const auto java = env.java_received();
@@ -67,8 +68,9 @@ TEST_CASE("Java → corocket: plain, tags, keys, flag, user properties, one-way,
             const auto& topic = env.topic;
             std::vector<sent_record> sent;
             for (const auto& m : sample_messages(topic))
-                append(sent, co_await java_send(env.peer, "p", "sync", {m}));
-            append(sent, co_await java_send(env.peer, "p", "oneway", {make_message(topic, "one-way", "OneWay", "ow")}));
+                append(sent, co_await java_send_one(env.peer, "p", "sync", m));
+            append(sent,
+                   co_await java_send_one(env.peer, "p", "oneway", make_message(topic, "one-way", "OneWay", "ow")));
             append(sent, co_await java_send(env.peer, "p", "batch", sample_batch(topic)));
             co_await env.wait_for(sent.size());
             env.check(sent);
@@ -106,7 +108,7 @@ TEST_CASE("Java → corocket: a delay level")
             co_await start_java_producer(env.peer);
             message m(env.topic, "delayed");
             m.set_delay_level(1);  // 1 s
-            auto sent = co_await java_send(env.peer, "p", "sync", {m}, {}, sent_as::delayed);
+            auto sent = co_await java_send_one(env.peer, "p", "sync", m, {}, sent_as::delayed);
             co_await env.wait_for(sent.size());
             env.check(sent);
             for (const auto& v : env.corocket_received())
@@ -131,8 +133,8 @@ TEST_CASE("Java → corocket: ordered sends land where corocket's hash selector 
             std::map<std::string, std::vector<std::int64_t>> offsets_by_key;
             for (int i = 0; i < 24; ++i) {
                 const auto& key = ordering_keys()[i % ordering_keys().size()];
-                auto one = co_await java_send(env.peer, "p", "ordered",
-                                              {message(env.topic, key + "#" + std::to_string(i))}, {{"key", key}});
+                auto one = co_await java_send_one(env.peer, "p", "ordered",
+                                                  message(env.topic, key + "#" + std::to_string(i)), by_key(key));
                 const auto& result = one.front().result.as_object();
                 message probe(env.topic, "");
                 probe.set_sharding_key(key);
@@ -156,14 +158,15 @@ TEST_CASE("Java → corocket: transactions — commit, rollback, and a commit by
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             delivery_env env(ioc.get_executor());
             co_await env.start("IopJcTx");
-            co_await start_java_producer(env.peer, {{"tx", true}, {"check", "COMMIT_MESSAGE"}});
+            auto transactional = json::object{{"tx", true}, {"check", "COMMIT_MESSAGE"}};
+            co_await start_java_producer(env.peer, std::move(transactional));
             const auto& topic = env.topic;
-            auto committed = co_await java_send(env.peer, "p", "tx", {message(topic, "commit")},
-                                                {{"local", "COMMIT_MESSAGE"}}, sent_as::transactional);
-            auto rolled_back = co_await java_send(env.peer, "p", "tx", {message(topic, "rollback")},
-                                                  {{"local", "ROLLBACK_MESSAGE"}}, sent_as::transactional);
-            auto checked = co_await java_send(env.peer, "p", "tx", {message(topic, "check")}, {{"local", "UNKNOW"}},
-                                              sent_as::checked);
+            auto committed = co_await java_send_one(env.peer, "p", "tx", message(topic, "commit"),
+                                                    local_state("COMMIT_MESSAGE"), sent_as::transactional);
+            auto rolled_back = co_await java_send_one(env.peer, "p", "tx", message(topic, "rollback"),
+                                                      local_state("ROLLBACK_MESSAGE"), sent_as::transactional);
+            auto checked = co_await java_send_one(env.peer, "p", "tx", message(topic, "check"), local_state("UNKNOW"),
+                                                  sent_as::checked);
             // Java's TransactionSendResult copies neither the offset id nor (on 4.9 brokers, which
             // send none) a transaction id from the half message's send result.
             for (const auto* s : {&committed, &rolled_back, &checked}) {

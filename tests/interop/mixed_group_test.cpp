@@ -49,7 +49,8 @@ public:
         queue_count = queues;
         co_await cluster.create_topic(topic, queues);
         co_await peer.start();
-        co_await peer.call({{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}});
+        auto java_producer = json::object{{"op", "producer"}, {"id", "p"}, {"group", unique_name("PG")}};
+        co_await peer.call(std::move(java_producer));
     }
 
     /// Adds a Java member (`extra`: model, orderly).
@@ -81,10 +82,12 @@ public:
     asio::awaitable<queue_list> held(member& m, const std::set<std::string>& topics)
     {
         queue_list all;
-        if (m.corocket)
+        if (m.corocket) {
             all = m.corocket->consumer().assignment();
-        else
-            all = queues_of((co_await peer.call({{"op", "assignment"}, {"id", m.java_id}})).at("queues"));
+        } else {
+            auto assignment = json::object{{"op", "assignment"}, {"id", m.java_id}};
+            all = queues_of((co_await peer.call(std::move(assignment))).at("queues"));
+        }
         queue_list out;
         for (auto& q : all)
             if (topics.contains(q.topic))
@@ -111,12 +114,10 @@ public:
             for (std::size_t i = 0; i < members.size(); ++i) {
                 if (!members[i].active)
                     continue;
-                auto reply = co_await peer.call({{"op", "allocate"},
-                                                 {"strategy", members[i].strategy},
-                                                 {"group", group},
-                                                 {"cid", members[i].cid},
-                                                 {"mqAll", queues_json(mq_all)},
-                                                 {"cidAll", json::value_from(cids)}});
+                auto allocate = json::object{
+                    {"op", "allocate"},      {"strategy", members[i].strategy}, {"group", group},
+                    {"cid", members[i].cid}, {"mqAll", queues_json(mq_all)},    {"cidAll", json::value_from(cids)}};
+                auto reply = co_await peer.call(std::move(allocate));
                 const auto java = queues_of(reply.at("queues"));
                 const auto ours = corocket_strategy(members[i].strategy)(group, members[i].cid, mq_all, cids);
                 INFO("member " << members[i].cid << " on " << t);
@@ -164,10 +165,12 @@ public:
     asio::awaitable<void> leave(std::size_t i)
     {
         auto& m = members[i];
-        if (m.corocket)
+        if (m.corocket) {
             co_await m.corocket->stop();
-        else
-            co_await peer.call({{"op", "shutdown"}, {"id", m.java_id}});
+        } else {
+            auto shutdown = json::object{{"op", "shutdown"}, {"id", m.java_id}};
+            co_await peer.call(std::move(shutdown));
+        }
         m.active = false;
     }
 
@@ -208,7 +211,7 @@ public:
             auto [ec, r] = co_await p.async_send(message(topic, "corocket-" + std::to_string(i)), tuple_token);
             REQUIRE_FALSE(ec);
             ids.insert(r.msg_id);
-            for (auto& s : co_await java_send(peer, "p", "sync", {message(topic, "java-" + std::to_string(i))}))
+            for (auto& s : co_await java_send_one(peer, "p", "sync", message(topic, "java-" + std::to_string(i))))
                 ids.insert(text(s.msg.at("props").as_object(), property_name::uniq_key));
         }
         co_await p.async_stop(tuple_token);
@@ -299,6 +302,8 @@ void clustering_case(std::string_view name, strategy_maker strategy_of, bool ret
 }
 
 json::object named(std::string name) { return {{"name", std::move(name)}}; }
+json::object orderly_member() { return {{"orderly", true}}; }
+json::object broadcasting_member() { return {{"model", "BROADCASTING"}}; }
 
 strategy_maker same_for_all(json::object spec)
 {
@@ -359,7 +364,7 @@ TEST_CASE("mixed orderly group: every key's messages consumed in order, by the o
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             mixed_group g(ioc);
             co_await g.start("IopMixOrd", 4);
-            co_await g.add_java("roomA-j0", named("AVG"), {{"orderly", true}});
+            co_await g.add_java("roomA-j0", named("AVG"), orderly_member());
             auto opts = interop_push_options(g.group);
             opts.orderly = true;
             opts.lock_renew_interval = 500ms;
@@ -380,7 +385,7 @@ TEST_CASE("mixed orderly group: every key's messages consumed in order, by the o
                     const auto body = key + "#" + std::to_string(seq);
                     std::string id;
                     if (seq < 5) {
-                        auto s = co_await java_send(g.peer, "p", "ordered", {message(g.topic, body)}, {{"key", key}});
+                        auto s = co_await java_send_one(g.peer, "p", "ordered", message(g.topic, body), by_key(key));
                         id = text(s.front().msg.at("props").as_object(), property_name::uniq_key);
                     } else {
                         message m(g.topic, body);
@@ -422,7 +427,7 @@ TEST_CASE("mixed broadcasting group: every member gets every message once")
         [](asio::io_context& ioc) -> asio::awaitable<void> {
             mixed_group g(ioc);
             co_await g.start("IopMixBc", 4);
-            co_await g.add_java("roomA-j0", named("AVG"), {{"model", "BROADCASTING"}});
+            co_await g.add_java("roomA-j0", named("AVG"), broadcasting_member());
             auto opts = interop_push_options(g.group);
             opts.model = message_model::broadcasting;
             opts.offset_store_dir = std::string(COROCKET_INTEROP_OUT_DIR) + "/corocket-offsets";
@@ -433,7 +438,8 @@ TEST_CASE("mixed broadcasting group: every member gets every message once")
             REQUIRE_FALSE(ec);
             auto all = route.subscribe_queues(g.topic);
             std::sort(all.begin(), all.end());
-            co_await g.wait_settled({all, all}, topics);
+            const std::vector<queue_list> everything(2, all);
+            co_await g.wait_settled(everything, topics);
             const auto ids = co_await g.send_from_both(10);
             for (std::size_t i = 0; i < g.members.size(); ++i) {
                 const bool all_arrived = co_await wait_until(
@@ -463,7 +469,9 @@ namespace {
 /// member when `java_owns_retry` (its instance name sorts first), else the corocket one.
 asio::awaitable<std::vector<queue_list>> start_rejecting_members(mixed_group& g, bool java_owns_retry)
 {
-    co_await g.add_java(java_owns_retry ? "a-j" : "b-j", named("AVG"), {{"reject", "FIRST"}});
+    auto rejecting = json::object{{"reject", "FIRST"}};
+    const std::string java_instance = java_owns_retry ? "a-j" : "b-j";  // (GCC 12: no ?: in a co_await)
+    co_await g.add_java(java_instance, named("AVG"), std::move(rejecting));
     g.add_corocket(java_owns_retry ? "b-c" : "a-c", named("AVG"), interop_push_options(g.group));
     g.members[1].corocket->answer = [](const message_view& m) {
         return m.reconsume_times() == 0 ? consume_status::retry_later : consume_status::success;
