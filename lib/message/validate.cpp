@@ -18,6 +18,12 @@ bool is_topic_char(char c) noexcept
         || c == '_' || c == '-';
 }
 
+// Java's `text.trim().isEmpty()`: trim() strips every char up to U+0020 (controls and space).
+bool is_blank(std::string_view text) noexcept
+{
+    return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20; });
+}
+
 bool has_separator(std::string_view text) noexcept
 {
     return text.find_first_of(std::string_view("\x01\x02", 2)) != std::string_view::npos;
@@ -36,6 +42,11 @@ error_code validate_properties(const properties& props, diagnostics& diag)
         if (name.empty() || value.empty())
             return fail(client_errc::invalid_argument, diag,
                         fmt::format("property '{}' has an empty name or value", name));
+        // Message.putUserProperty refuses blank names and values; the client's own properties
+        // (TAGS, KEYS, ...) are set without that check.
+        if (!is_reserved_property(name) && (is_blank(name) || is_blank(value)))
+            return fail(client_errc::invalid_argument, diag,
+                        fmt::format("user property '{}' has a blank name or value", name));
         if (has_separator(name) || has_separator(value))
             return fail(client_errc::invalid_argument, diag,
                         fmt::format("property '{}' contains a \\x01 or \\x02 separator byte", name));

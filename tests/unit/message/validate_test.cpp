@@ -89,6 +89,19 @@ TEST_CASE("reserved, malformed and oversized properties")
         CHECK(diag.client_message.find("empty") != std::string::npos);
     }
     {
+        // Blank as Java's trim() sees it: only bytes up to 0x20. The tag is not a user property.
+        message m("T", "b");
+        m.set_tags(" ");
+        m.set_property("k", " x ");
+        CHECK_FALSE(check(m, diag));
+        m.set_property("k", " \t\r\n");
+        CHECK(check(m, diag) == client_errc::invalid_argument);
+        CHECK(diag.client_message.find("blank") != std::string::npos);
+        m.erase_property("k");
+        m.set_property("  ", "v");
+        CHECK(check(m, diag) == client_errc::invalid_argument);
+    }
+    {
         message m("T", "b");
         // WAIT\x01true\x02 is 10 bytes; k\x01<v>\x02 adds 3 + v.
         m.set_property("k", std::string(32767 - 10 - 3, 'v'));
