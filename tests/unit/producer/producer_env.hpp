@@ -5,6 +5,7 @@
 
 #include <corocket/client.hpp>
 #include <corocket/message.hpp>
+#include <corocket/producer.hpp>
 #include <corocket/remoting/codes.hpp>
 
 #include "message/ids.hpp"
@@ -42,6 +43,14 @@ struct pull_answer {
     std::int64_t max_offset = 0;
     message_batch batch;
 };
+
+/// A producer configuration for `group` with the defaults otherwise.
+inline producer_config config_for(std::string group)
+{
+    producer_config cfg;
+    cfg.group = std::move(group);
+    return cfg;
+}
 
 class producer_env {
 public:

@@ -17,17 +17,11 @@ using namespace corocket;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 namespace rc = remoting::request_code;
+using test::config_for;
 using test::producer_env;
 using test::tuple_token;
 
 namespace {
-
-producer_config config_for(std::string group)
-{
-    producer_config cfg;
-    cfg.group = std::move(group);
-    return cfg;
-}
 
 struct attempt_log : send_hook {
     const producer* p = nullptr;

@@ -20,17 +20,11 @@
 using namespace corocket;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using test::config_for;
 using test::producer_env;
 using test::tuple_token;
 
 namespace {
-
-producer_config config_for(std::string group)
-{
-    producer_config cfg;
-    cfg.group = std::move(group);
-    return cfg;
-}
 
 message sample(const std::string& topic, std::string body)
 {

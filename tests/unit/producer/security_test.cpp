@@ -9,16 +9,40 @@
 
 using namespace corocket;
 namespace asio = boost::asio;
+using test::config_for;
 using test::producer_env;
 using test::tuple_token;
 
 namespace {
 
-producer_config config_for(std::string group)
+// Sends `body` with a producer on env's client and checks the broker stored it.
+asio::awaitable<void> send_and_read_back(producer_env& env, const std::string& topic, std::string body)
 {
-    producer_config cfg;
-    cfg.group = test::test_cluster::unique_name(group);
-    return cfg;
+    producer p(env.client, config_for(test::test_cluster::unique_name("ProducerSecure")));
+    REQUIRE_FALSE(p.start());
+    auto [ec, r] = co_await p.async_send(message(topic, body), tuple_token);
+    REQUIRE_FALSE(ec);
+    auto stored = co_await env.view(r.offset_msg_id);
+    CHECK(stored.messages()[0].body() == body);
+    co_await p.async_stop(tuple_token);
+}
+
+// The error of one send (3 s at most) from a client of the same cluster configured by `tweak`,
+// with the diagnostics it came with.
+asio::awaitable<std::pair<error_code, send_result>> send_from_other_client(
+    asio::io_context& ioc, producer_env& env, std::string topic, std::function<void(client_config&)> tweak)
+{
+    auto cfg = env.cluster.client_config_for();
+    tweak(cfg);
+    corocket::client other(ioc.get_executor(), cfg);
+    producer p(other, config_for(test::test_cluster::unique_name("ProducerOther")));
+    REQUIRE_FALSE(p.start());
+    send_options quick;
+    quick.timeout = std::chrono::seconds(3);
+    auto [ec, r] = co_await p.async_send(message(topic, "from the other client"), quick, tuple_token);
+    co_await p.async_stop(tuple_token);
+    co_await other.async_stop(tuple_token);
+    co_return std::pair{ec, r};
 }
 
 }  // namespace
@@ -33,26 +57,14 @@ TEST_CASE("ACL credentials from the client configuration sign every send", "[acl
             co_return co_await env.stop();
         }
         const auto topic = co_await env.make_topic("ProducerAcl", 1);
-        producer p(env.client, config_for("ProducerAclGroup"));
-        REQUIRE_FALSE(p.start());
-        auto [ec, r] = co_await p.async_send(message(topic, "signed"), tuple_token);
-        REQUIRE_FALSE(ec);
-        auto stored = co_await env.view(r.offset_msg_id);
-        CHECK(stored.messages()[0].body() == "signed");
-
+        co_await send_and_read_back(env, topic, "signed");
         // A wrong secret: the broker refuses the signature (4.9 answers SYSTEM_ERROR with an
         // AclException remark, not NO_PERMISSION).
-        auto bad_cfg = env.cluster.client_config_for();
-        bad_cfg.credentials = {"producer-ak", "wrong-secret", ""};
-        corocket::client bad_client(ioc.get_executor(), bad_cfg);
-        producer bad(bad_client, config_for("ProducerAclBadGroup"));
-        REQUIRE_FALSE(bad.start());
-        auto [ec2, r2] = co_await bad.async_send(message(topic, "forged"), tuple_token);
-        CHECK(ec2.category() == broker_category());
-        CHECK_FALSE(r2.diag.remark.empty());
-        co_await bad.async_stop(tuple_token);
-        co_await bad_client.async_stop(tuple_token);
-        co_await p.async_stop(tuple_token);
+        auto [ec, r] = co_await send_from_other_client(ioc, env, topic, [](client_config& c) {
+            c.credentials = {"producer-ak", "wrong-secret", ""};
+        });
+        CHECK(ec.category() == broker_category());
+        CHECK_FALSE(r.diag.remark.empty());
         co_await env.stop();
     });
 }
@@ -66,27 +78,11 @@ TEST_CASE("TLS: a client trusting the test CA sends and reads back; a plaintext 
             co_return co_await env.stop();
         }
         const auto topic = co_await env.make_topic("ProducerTls", 1);
-        producer p(env.client, config_for("ProducerTlsGroup"));
-        REQUIRE_FALSE(p.start());
-        auto [ec, r] = co_await p.async_send(message(topic, "over tls"), tuple_token);
-        REQUIRE_FALSE(ec);
-        auto stored = co_await env.view(r.offset_msg_id);
-        CHECK(stored.messages()[0].body() == "over tls");
-
+        co_await send_and_read_back(env, topic, "over tls");
         // The same cluster in plaintext: an enforcing server never answers, so the route lookup
         // fails and the send with it.
-        auto plain_cfg = env.cluster.client_config_for();
-        plain_cfg.tls = {};
-        corocket::client plain_client(ioc.get_executor(), plain_cfg);
-        producer plain(plain_client, config_for("ProducerPlainGroup"));
-        REQUIRE_FALSE(plain.start());
-        send_options quick;
-        quick.timeout = std::chrono::seconds(3);
-        auto [ec2, r2] = co_await plain.async_send(message(topic, "in the clear"), quick, tuple_token);
-        CHECK(ec2);
-        co_await plain.async_stop(tuple_token);
-        co_await plain_client.async_stop(tuple_token);
-        co_await p.async_stop(tuple_token);
+        auto [ec, r] = co_await send_from_other_client(ioc, env, topic, [](client_config& c) { c.tls = {}; });
+        CHECK(ec);
         co_await env.stop();
     });
 }
