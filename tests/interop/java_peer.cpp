@@ -60,6 +60,9 @@ const build_outcome& build_peer()
         for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, f)) > 0;)
             b.output.append(chunk, n);
         b.ok = ::pclose(f) == 0;
+        // The JVMs of this run append their stderr here (see java_peer::java_peer): start it empty.
+        if (FILE* log = std::fopen((std::string(COROCKET_INTEROP_OUT_DIR) + "/peer-stderr.log").c_str(), "w"))
+            std::fclose(log);
         auto text = std::string_view(b.output);
         while (!text.empty() && text.back() == '\n')
             text.remove_suffix(1);
@@ -77,7 +80,8 @@ std::vector<std::string> jvm_command(const std::string& classpath, const std::st
             "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms32m", "-Xmx256m",
             // Java consumers rebalance every second (20 s by default), as often as the tests need.
             "-Drocketmq.client.rebalance.waitInterval=1000",
-            "-Drocketmq.client.logRoot=" + out + "/logs",
+            "-Drocketmq.client.logRoot=" + out + "/logs", "-Drocketmq.client.logFileMaxSize=16777216",
+            "-Drocketmq.client.logFileMaxIndex=2",
             // Broadcasting consumers keep their offsets here rather than in ~/.rocketmq_offsets.
             "-Drocketmq.client.localOffsetStoreDir=" + out + "/offsets",
             "-cp", classpath, "org.corocket.interop.Peer", namesrv};
