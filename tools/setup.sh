@@ -72,9 +72,10 @@ PY
 }
 
 # begin_stage, then end_stage NAME: prints the stage's line and adds its counts to $tally.
-begin_stage() { stage_tally=$(mktemp); }
+begin_stage() { stage_tally=$(mktemp); stage_start=$SECONDS; }
 end_stage() {
     local line
+    echo "stage $1 took $((SECONDS - stage_start)) s"
     line=$(awk -v name="$1" '{p += $1; f += $2} END {printf "stage %s: %d passed, %d failed\n", name, p, f}' "$stage_tally")
     echo "$line" | tee -a "$stage_lines"
     cat "$stage_tally" >>"$tally"
