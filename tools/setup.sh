@@ -108,6 +108,8 @@ start_cluster() {
     rocketmq start --name "$name" "$@" | sed -n 's/^COROCKET_NAMESRV=//p'
 }
 
+# The real clusters' ports stay below Linux's ephemeral range (32768-60999), where an outgoing
+# connection's local port could already hold them.
 # real_stage VERSION: real NameServer + Broker pairs of that release (plain, TLS, and ACL on 4.x)
 # on ports of their own; the integration suites and every example against the plain one, the
 # [acl] and [tls] tests against the others, all with the clang build. 5.3 brokers ignore the
@@ -117,9 +119,9 @@ real_stage() {
     local names=("real-$version" "real-$version-tls")
     [[ $version == 4.* ]] && names+=("real-$version-acl")
     begin_stage
-    if ns=$(start_cluster "${names[0]}" --version "$version" --ports 39876,40911) &&
-        tls=$(start_cluster "${names[1]}" --version "$version" --ports 39896,40931 --tls) &&
-        { [ ${#names[@]} -eq 2 ] || acl=$(start_cluster "${names[2]}" --version "$version" --ports 39886,40921 --acl); }; then
+    if ns=$(start_cluster "${names[0]}" --version "$version" --ports 29876,30911) &&
+        tls=$(start_cluster "${names[1]}" --version "$version" --ports 29896,30931 --tls) &&
+        { [ ${#names[@]} -eq 2 ] || acl=$(start_cluster "${names[2]}" --version "$version" --ports 29886,30921 --acl); }; then
         local integration=(producer consumer)
         [ -x "$dir/tests/interop/interop_tests" ] && integration+=(interop)
         COROCKET_NAMESRV=$ns meson_test "$dir" "${integration[@]}" || status=1
